@@ -1,0 +1,81 @@
+// Runs one claimed event through its handler and turns whatever happens into
+// an Outcome: a handler's error or timeout is data for settle(), never an
+// exception that escapes the batch.
+import type { ClaimedEvent, Outcome } from '../../src/shared/db.ts';
+import type { HandlerKind } from '../../src/shared/states.ts';
+import type { Json } from '../../src/shared/validate.ts';
+import type { CodeHandler } from './code-handlers.ts';
+
+/** The handler mapping tick sends with each batch, per event name. */
+export interface HandlerTarget {
+  kind: HandlerKind;
+  target: string;
+  timeout_ms: number;
+}
+
+export interface RunDeps {
+  codeHandlers: Record<string, CodeHandler>;
+  /** Base URL of this project's functions, e.g. https://<ref>.supabase.co/functions/v1 */
+  functionsUrl: string;
+  serviceRoleKey: string;
+  fetch: typeof fetch;
+}
+
+class Timeout extends Error {}
+
+function describe(err: unknown): { message: string; [k: string]: Json } {
+  if (err instanceof Error) return { message: err.message || err.name, name: err.name };
+  return { message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
+}
+
+async function callHttp(url: string, headers: Record<string, string>, event: ClaimedEvent, deps: RunDeps, signal: AbortSignal): Promise<Json> {
+  const res = await deps.fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ id: event.id, name: event.name, props: event.props, attempt: event.attempt }),
+    signal,
+  });
+  const text = await res.text();
+  let body: Json = text;
+  try { body = text ? JSON.parse(text) : null; } catch { /* keep the text */ }
+  if (!res.ok) throw new Error(`The handler at ${url} answered ${res.status}: ${text.slice(0, 500)}`);
+  return body;
+}
+
+function invoke(event: ClaimedEvent, handler: HandlerTarget, deps: RunDeps, signal: AbortSignal): Promise<Json> {
+  const ctx = { id: event.id, name: event.name, attempt: event.attempt, signal };
+  switch (handler.kind) {
+    case 'code': {
+      const fn = deps.codeHandlers[handler.target];
+      if (!fn) throw new Error(`No code handler "${handler.target}" is built into dispatch.`);
+      return Promise.resolve().then(() => fn(event.props, ctx));
+    }
+    case 'function':
+      return callHttp(`${deps.functionsUrl}/${handler.target}`, { authorization: `Bearer ${deps.serviceRoleKey}` }, event, deps, signal);
+    case 'url':
+      return callHttp(handler.target, {}, event, deps, signal);
+  }
+}
+
+export async function runEvent(event: ClaimedEvent, handler: HandlerTarget | undefined, deps: RunDeps): Promise<Outcome> {
+  if (!handler) {
+    return { run_id: event.run_id, ok: false, outcome: 'failed', error: { message: `No handler was sent for event "${event.name}".` } };
+  }
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Timeout(`The handler did not finish within its timeout of ${handler.timeout_ms} ms.`));
+    }, handler.timeout_ms);
+  });
+  try {
+    const result = await Promise.race([invoke(event, handler, deps, controller.signal), timeout]);
+    return { run_id: event.run_id, ok: true, result: result === undefined ? null : result };
+  } catch (err) {
+    const outcome = err instanceof Timeout ? 'timed_out' : 'failed';
+    return { run_id: event.run_id, ok: false, outcome, error: describe(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

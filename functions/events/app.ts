@@ -1,0 +1,48 @@
+// events: read and steer events. A user's token sees only the events it
+// enqueued; the service role sees all.
+//   GET  /events              list (state, name, created_after, created_before, before_id, limit)
+//   GET  /events/:id          one event with its runs
+//   POST /events/:id/cancel   scheduled|queued -> cancelled
+//   POST /events/:id/retry    dead|cancelled -> queued
+import { Hono, type Context } from 'hono';
+import { cancel, getEvent, listEvents, retry, type Sql } from '../../src/shared/db.ts';
+import { invalidRequest, notFound } from '../../src/shared/errors.ts';
+import { corsMiddleware, notFoundHandler, onError, ownerOf, requireRole, type Env } from '../../src/shared/http.ts';
+import { parseId, parseListQuery } from '../../src/shared/validate.ts';
+
+export interface EventsDeps {
+  sql: Sql;
+}
+
+function idParam(c: Context<Env>): number {
+  const id = parseId(c.req.param('id'));
+  if (id === undefined) throw invalidRequest(`"${c.req.param('id')}" is not an event id (a positive integer).`);
+  return id;
+}
+
+export function createApp(deps: EventsDeps) {
+  const app = new Hono<Env>().basePath('/events');
+  app.onError(onError);
+  app.notFound(notFoundHandler);
+  app.use('*', corsMiddleware());
+  app.use('*', requireRole('authenticated', 'service_role'));
+
+  app.get('/', async (c) => {
+    const query = parseListQuery(c.req.query());
+    const events = await listEvents(deps.sql, query, ownerOf(c.get('claims')));
+    const next = events.length === query.limit ? events[events.length - 1].id : null;
+    return c.json({ events, next_before_id: next });
+  });
+
+  app.get('/:id', async (c) => {
+    const id = idParam(c);
+    const event = await getEvent(deps.sql, id, ownerOf(c.get('claims')));
+    if (!event) throw notFound(`Event ${id} does not exist.`);
+    return c.json(event);
+  });
+
+  app.post('/:id/cancel', async (c) => c.json(await cancel(deps.sql, idParam(c), ownerOf(c.get('claims')))));
+  app.post('/:id/retry', async (c) => c.json(await retry(deps.sql, idParam(c), ownerOf(c.get('claims')))));
+
+  return app;
+}

@@ -1,0 +1,198 @@
+// The local Supabase stack without Docker: Postgres (pg_cron, wal2json), the
+// platform baseline, the project's migrations through the real Supabase CLI,
+// the pg_net stand-in worker, the edge functions on Deno and the gateway.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
+import { startFunction, type FunctionProcess } from './functions.ts';
+import { startGateway, type GatewayRoute } from './gateway.ts';
+import { localKeys, type LocalKeys } from './keys.ts';
+import { startNetWorker, type NetWorker } from './net-worker.ts';
+import { installPgNetExtension } from './pg-net.ts';
+import {
+  ensurePackages, initCluster, isRoot, pgUser, resolveDataDir, startPostgres, type PostgresProcess,
+} from './postgres.ts';
+
+export interface StackOptions {
+  /** Where the cluster, logs and state live (Default: <repo>/.supabase-local). */
+  stateDir?: string;
+  /** Gateway port (Default: [api] port of config.toml, 54321). */
+  apiPort?: number;
+  /** Postgres port (Default: [db] port of config.toml, 54322). */
+  dbPort?: number;
+  /** Progress lines (Default: silent). */
+  log?: (line: string) => void;
+}
+
+export interface StackInfo {
+  apiUrl: string;
+  functionsUrl: string;
+  dbUrl: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  jwtSecret: string;
+  stateDir: string;
+}
+
+export interface Stack extends StackInfo {
+  postgres: PostgresProcess;
+  functions: Map<string, FunctionProcess>;
+  netWorker: NetWorker;
+  /** Restarts one function's Deno process (e.g. after a kill -9 in a test). */
+  restartFunction(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_STATE_DIR = join(REPO_ROOT, '.supabase-local');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function supabaseCli(): string {
+  const require = createRequire(import.meta.url);
+  return join(require.resolve('supabase/package.json'), '..', 'dist', 'supabase.js');
+}
+
+/** Applies supabase/migrations with the real Supabase CLI. */
+function migrate(dbUrl: string): void {
+  const r = spawnSync(process.execPath, [supabaseCli(), 'migration', 'up', '--db-url', dbUrl], {
+    cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  });
+  if (r.status !== 0) throw new Error(`supabase migration up failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+async function installExtensions(log: (s: string) => void): Promise<void> {
+  const sharedir = spawnSync('/usr/lib/postgresql/15/bin/pg_config', ['--sharedir'], { encoding: 'utf8' }).stdout.trim();
+  try {
+    const written = await installPgNetExtension(sharedir);
+    if (written.length) log(`installed the pg_net stand-in into ${sharedir}/extension`);
+  } catch (err) {
+    if (isRoot()) throw err;
+    throw new Error(
+      `The pg_net stand-in must be installed into ${sharedir}/extension once, as root:\n` +
+      `  sudo cp ${join(REPO_ROOT, 'scripts/local/pg_net')}/pg_net* ${sharedir}/extension/`,
+    );
+  }
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? (() => {});
+  const config = readProjectConfig();
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  const apiPort = opts.apiPort ?? config.apiPort;
+  const dbPort = opts.dbPort ?? config.dbPort;
+  const logDir = join(stateDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+
+  ensurePackages(log);
+  await installExtensions(log);
+
+  const user = pgUser();
+  const dataDir = resolveDataDir(stateDir, user);
+  const created = initCluster(dataDir, user, log);
+  const pg = await startPostgres(dataDir, dbPort, join(logDir, 'postgres.log'), user);
+
+  const keys: LocalKeys = await localKeys();
+  const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const started: Array<() => Promise<void>> = [() => pg.stop()];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+  };
+
+  try {
+    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      await sql.unsafe(readFileSync(join(REPO_ROOT, 'scripts/local/sql/platform.sql'), 'utf8'));
+      log('applying migrations (supabase migration up)…');
+      migrate(dbUrl);
+      const seededMarker = join(stateDir, 'seeded');
+      if (created || !existsSync(seededMarker)) {
+        await sql.unsafe(readFileSync(join(SUPABASE_DIR, 'seed.sql'), 'utf8'));
+        writeFileSync(seededMarker, new Date().toISOString() + '\n');
+      }
+      // The Vault secrets queue.tick reads, as on hosted Supabase.
+      for (const [name, value] of [['project_url', apiUrl], ['service_role_key', keys.serviceRoleKey]]) {
+        await sql`
+          insert into vault.secrets (name, secret) values (${name}, ${value})
+          on conflict (name) do update set secret = excluded.secret, updated_at = now()`;
+      }
+    } finally {
+      await sql.end();
+    }
+
+    const netWorker = await startNetWorker({ dbUrl });
+    started.push(() => netWorker.stop());
+
+    const env = {
+      SUPABASE_URL: apiUrl,
+      SUPABASE_ANON_KEY: keys.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+      SUPABASE_DB_URL: dbUrl,
+    };
+    const functions = new Map<string, FunctionProcess>();
+    const launch = async (name: string) => {
+      const fn = config.functions.find((f) => f.name === name)!;
+      const proc = startFunction(fn, await freePort(), env, join(logDir, `function-${name}.log`));
+      functions.set(name, proc);
+      return proc;
+    };
+    started.push(async () => { await Promise.all([...functions.values()].map((f) => f.stop())); });
+    log(`starting ${config.functions.length} edge functions on Deno…`);
+    const procs = await Promise.all(config.functions.map((f) => launch(f.name)));
+    await Promise.all(procs.map((p) => p.ready));
+
+    const routes = () => new Map<string, GatewayRoute>(
+      [...functions.values()].map((f) => [f.config.name, { name: f.config.name, port: f.port, verifyJwt: f.config.verifyJwt }]),
+    );
+    const gateway: Server = await startGateway({ port: apiPort, jwtSecret: keys.jwtSecret, routes }) as unknown as Server;
+    started.push(() => new Promise<void>((resolve) => {
+      gateway.close(() => resolve());
+      (gateway as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }));
+
+    const info: StackInfo = {
+      apiUrl, functionsUrl: `${apiUrl}/functions/v1`, dbUrl,
+      anonKey: keys.anonKey, serviceRoleKey: keys.serviceRoleKey, jwtSecret: keys.jwtSecret, stateDir,
+    };
+    writeFileSync(join(stateDir, 'stack.json'), JSON.stringify({ ...info, pid: process.pid }, null, 2) + '\n');
+
+    return {
+      ...info,
+      postgres: pg,
+      functions,
+      netWorker,
+      async restartFunction(name: string) {
+        await functions.get(name)?.stop('SIGKILL');
+        const proc = await launch(name);
+        await proc.ready;
+      },
+      async stop() {
+        await stopAll();
+        rmSync(join(stateDir, 'stack.json'), { force: true });
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The running stack's details, as written by startStack, or null. */
+export function readStackInfo(stateDir = DEFAULT_STATE_DIR): (StackInfo & { pid: number }) | null {
+  const file = join(stateDir, 'stack.json');
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, 'utf8'));
+}

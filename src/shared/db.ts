@@ -1,0 +1,170 @@
+// The queue's operations as TypeScript calls of its SQL functions (see
+// supabase/migrations). No INSERT/UPDATE is assembled here: each function is
+// one named SQL call with explicit casts, and a mapping of its rows.
+import postgres from 'postgres';
+import type { EventState, HandlerKind, RunOutcome } from './states.ts';
+import type { EnqueueItem, HandlerInput, Json, ListQuery } from './validate.ts';
+
+export type Sql = postgres.Sql<{ bigint: number }>;
+
+/**
+ * A postgres.js client for the queue. bigint ids come back as numbers (safe
+ * up to 2^53); prepared statements are off so Supavisor's transaction mode
+ * works on hosted Supabase. (Default pool: 5 connections)
+ */
+export function connect(url: string, options: { max?: number } = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 5,
+    prepare: false,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    types: {
+      bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) },
+    },
+  }) as unknown as Sql;
+}
+
+export interface Handler {
+  name: string;
+  kind: HandlerKind;
+  target: string;
+  max_attempts: number;
+  backoff_base_ms: number;
+  backoff_factor: number;
+  backoff_max_ms: number;
+  timeout_ms: number;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface QueueEvent {
+  id: number;
+  name: string;
+  props: Record<string, Json>;
+  state: EventState;
+  priority: number;
+  run_at: Date;
+  attempts: number;
+  max_attempts: number | null;
+  locked_until: Date | null;
+  locked_by: string | null;
+  last_error: Json | null;
+  result: Json | null;
+  idempotency_key: string | null;
+  owner: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+export interface Run {
+  id: number;
+  event_id: number;
+  attempt: number;
+  worker: string;
+  started_at: string;
+  finished_at: string | null;
+  outcome: RunOutcome;
+  error: Json | null;
+  result: Json | null;
+  duration_ms: number | null;
+}
+
+export interface Enqueued {
+  id: number;
+  name: string;
+  state: EventState;
+  run_at: Date;
+  created: boolean;
+}
+
+/** An event as claim() hands it to a dispatcher. */
+export interface ClaimedEvent {
+  id: number;
+  run_id: number;
+  name: string;
+  props: Record<string, Json>;
+  attempt: number;
+  priority: number;
+  run_at: string | Date;
+  locked_until: string | Date;
+  owner: string | null;
+}
+
+/** One attempt's outcome as settle() takes it. */
+export type Outcome =
+  | { run_id: number; ok: true; result: Json }
+  | { run_id: number; ok: false; error: { message: string; [k: string]: Json }; outcome: 'failed' | 'timed_out' };
+
+const numeric = (h: Handler): Handler => ({ ...h, backoff_factor: Number(h.backoff_factor) });
+
+export async function enqueueMany(sql: Sql, items: EnqueueItem[], owner: string | null): Promise<Enqueued[]> {
+  const rows = await sql<(Enqueued & { ordinal: number })[]>`
+    select ordinal, id, name, state, run_at, created
+      from queue.enqueue_many(${sql.json(items as unknown as Json)}::jsonb, ${owner}::uuid)`;
+  return rows.map(({ ordinal: _ordinal, ...row }) => row);
+}
+
+export async function createHandler(sql: Sql, h: HandlerInput): Promise<Handler> {
+  const [row] = await sql<Handler[]>`select * from queue.create_handler(${sql.json(h as Json)}::jsonb)`;
+  return numeric(row);
+}
+
+export async function updateHandler(sql: Sql, name: string, patch: HandlerInput): Promise<Handler> {
+  const [row] = await sql<Handler[]>`select * from queue.update_handler(${name}::text, ${sql.json(patch as Json)}::jsonb)`;
+  return numeric(row);
+}
+
+export async function deleteHandler(sql: Sql, name: string): Promise<Handler> {
+  const [row] = await sql<Handler[]>`select * from queue.delete_handler(${name}::text)`;
+  return numeric(row);
+}
+
+export async function listHandlers(sql: Sql): Promise<Handler[]> {
+  return (await sql<Handler[]>`select * from queue.handlers order by name`).map(numeric);
+}
+
+export async function getHandler(sql: Sql, name: string): Promise<Handler | undefined> {
+  const [row] = await sql<Handler[]>`select * from queue.handlers where name = ${name}::text`;
+  return row && numeric(row);
+}
+
+export async function listEvents(sql: Sql, q: ListQuery, owner: string | null): Promise<QueueEvent[]> {
+  return sql<QueueEvent[]>`
+    select * from queue.list_events(
+      ${q.state ?? null}::queue.event_state, ${q.name ?? null}::text,
+      ${q.created_after ?? null}::timestamptz, ${q.created_before ?? null}::timestamptz,
+      ${q.before_id ?? null}::bigint, ${q.limit}::integer, ${owner}::uuid)`;
+}
+
+export async function getEvent(sql: Sql, id: number, owner: string | null): Promise<(QueueEvent & { runs: Run[] }) | null> {
+  const [row] = await sql<{ event: (QueueEvent & { runs: Run[] }) | null }[]>`
+    select queue.get_event(${id}::bigint, ${owner}::uuid) as event`;
+  return row.event;
+}
+
+export async function cancel(sql: Sql, id: number, owner: string | null): Promise<QueueEvent> {
+  const [row] = await sql<QueueEvent[]>`select * from queue.cancel(${id}::bigint, ${owner}::uuid)`;
+  return row;
+}
+
+export async function retry(sql: Sql, id: number, owner: string | null): Promise<QueueEvent> {
+  const [row] = await sql<QueueEvent[]>`select * from queue.retry(${id}::bigint, ${owner}::uuid)`;
+  return row;
+}
+
+export async function claim(sql: Sql, worker: string, limit: number): Promise<ClaimedEvent[]> {
+  return sql<ClaimedEvent[]>`select * from queue.claim(${worker}::text, ${limit}::integer)`;
+}
+
+export async function settle(sql: Sql, outcomes: Outcome[]): Promise<Array<{ run_id: number; event_id: number | null; state: EventState | null }>> {
+  return sql`select * from queue.settle(${sql.json(outcomes as unknown as Json)}::jsonb)`;
+}
+
+export async function tick(sql: Sql, batchSize = 100, maxBatches = 10): Promise<{ batches: number; events: number; reclaimed: number }> {
+  const [row] = await sql<{ batches: number; events: number; reclaimed: number }[]>`
+    select * from queue.tick(${batchSize}::integer, ${maxBatches}::integer)`;
+  return row;
+}

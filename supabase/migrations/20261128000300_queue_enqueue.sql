@@ -1,0 +1,124 @@
+-- Enqueue: one event or many, all-or-nothing, idempotent by key.
+
+-- queue.enqueue_many(events jsonb, owner uuid) -> table
+-- Inserts every event of the JSON array `p_events` in one statement. Each
+-- element: {name, props?, run_at?, priority?, idempotency_key?, max_attempts?}.
+-- Returns one row per element, in input order: the event id, its state and
+-- run_at, and `created` = false when an event with the same (name,
+-- idempotency_key) already existed (that event is returned, nothing written).
+--
+-- Locking: a concurrent enqueue of the same key waits on the unique index and
+-- then sees the committed row; the lookup runs as a second statement so it
+-- sees rows committed after the insert's snapshot.
+-- Raises QU422 naming the event names without an enabled handler (nothing is
+-- written), and the usual 22xxx/23xxx errors for values out of range.
+create function queue.enqueue_many(p_events jsonb, p_owner uuid default null)
+returns table (
+  ordinal integer,
+  id bigint,
+  name text,
+  state queue.event_state,
+  run_at timestamptz,
+  created boolean
+)
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_missing text[];
+  v_ids bigint[];
+  v_names text[];
+  v_keys text[];
+  v_created boolean[];
+begin
+  if jsonb_typeof(p_events) is distinct from 'array' then
+    raise exception using errcode = '22023', message = 'events must be a JSON array.';
+  end if;
+
+  select array_agg(distinct x.e->>'name' order by x.e->>'name')
+    into v_missing
+    from jsonb_array_elements(p_events) x(e)
+   where not exists (
+     select 1 from queue.handlers h where h.name = x.e->>'name' and h.enabled
+   );
+  if v_missing is not null then
+    raise exception using
+      errcode = 'QU422',
+      message = format('No enabled handler is registered for event %s.',
+                       array_to_string(array(select format('"%s"', m) from unnest(v_missing) m), ', ')),
+      hint = 'Register a handler for the event name first (POST /registry).';
+  end if;
+
+  with input as (
+    select x.ord::integer as ord,
+           x.e->>'name' as name,
+           coalesce(x.e->'props', '{}'::jsonb) as props,
+           coalesce((x.e->>'run_at')::timestamptz, now()) as run_at,
+           coalesce((x.e->>'priority')::smallint, 0::smallint) as priority,
+           x.e->>'idempotency_key' as idempotency_key,
+           (x.e->>'max_attempts')::integer as max_attempts,
+           -- Ids are drawn up front so each input element knows its row.
+           nextval(pg_get_serial_sequence('queue.events', 'id')) as id
+      from jsonb_array_elements(p_events) with ordinality x(e, ord)
+  ),
+  inserted as (
+    insert into queue.events as ev (
+      id, name, props, state, priority, run_at, idempotency_key, max_attempts, owner
+    )
+    select i.id, i.name, i.props,
+           case when i.run_at > now() then 'scheduled' else 'queued' end::queue.event_state,
+           i.priority, i.run_at, i.idempotency_key, i.max_attempts, p_owner
+      from input i
+     order by i.ord
+    on conflict (name, idempotency_key) where idempotency_key is not null do nothing
+    returning ev.id
+  )
+  select array_agg(i.id order by i.ord),
+         array_agg(i.name order by i.ord),
+         array_agg(i.idempotency_key order by i.ord),
+         array_agg(i.id in (select ins.id from inserted ins) order by i.ord)
+    into v_ids, v_names, v_keys, v_created
+    from input i;
+
+  return query
+  select u.ord::integer, ev.id, ev.name, ev.state, ev.run_at, u.created
+    from unnest(v_ids, v_names, v_keys, v_created) with ordinality u(id, name, key, created, ord)
+    join queue.events ev
+      on ev.id = case
+                   when u.created then u.id
+                   else (select e2.id from queue.events e2
+                          where e2.name = u.name and e2.idempotency_key = u.key)
+                 end
+   order by u.ord;
+end;
+$$;
+
+-- queue.enqueue(name, props, run_at, priority, idempotency_key, max_attempts, owner)
+-- One event; the same rules as enqueue_many.
+create function queue.enqueue(
+  p_name text,
+  p_props jsonb default '{}',
+  p_run_at timestamptz default null,
+  p_priority integer default 0,
+  p_idempotency_key text default null,
+  p_max_attempts integer default null,
+  p_owner uuid default null
+)
+returns table (id bigint, name text, state queue.event_state, run_at timestamptz, created boolean)
+language sql
+set search_path = ''
+as $$
+  select e.id, e.name, e.state, e.run_at, e.created
+    from queue.enqueue_many(
+      jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+        'name', p_name,
+        'props', p_props,
+        'run_at', p_run_at,
+        'priority', p_priority,
+        'idempotency_key', p_idempotency_key,
+        'max_attempts', p_max_attempts
+      ))),
+      p_owner
+    ) e;
+$$;
