@@ -70,7 +70,9 @@ export function resolveDataDir(stateDir: string, user: PgUser | undefined): stri
 /** initdb when the cluster does not exist yet. Returns true when it created one. */
 export function initCluster(dataDir: string, user: PgUser | undefined, log: (s: string) => void): boolean {
   if (existsSync(join(dataDir, 'PG_VERSION'))) return false;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The parent must stay enterable by the postgres user; only the cluster is 0700.
+  mkdirSync(join(dataDir, '..'), { recursive: true, mode: 0o755 });
+  mkdirSync(dataDir, { mode: 0o700 });
   const pwfile = join(dataDir, '..', `.pwfile-${process.pid}`);
   writeFileSync(pwfile, 'postgres\n', { mode: 0o600 });
   if (user) {

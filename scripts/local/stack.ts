@@ -67,7 +67,7 @@ function supabaseCli(): string {
 
 /** Applies supabase/migrations with the real Supabase CLI. */
 function migrate(dbUrl: string): void {
-  const r = spawnSync(process.execPath, [supabaseCli(), 'migration', 'up', '--db-url', dbUrl], {
+  const r = spawnSync(process.execPath, [supabaseCli(), 'migration', 'up', '--db-url', `${dbUrl}?sslmode=disable`], {
     cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
   });
   if (r.status !== 0) throw new Error(`supabase migration up failed:\n${r.stdout}\n${r.stderr}`);

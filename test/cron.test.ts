@@ -1,0 +1,64 @@
+// The real cron path: pg_cron fires queue.tick() at the minute, pg_net posts
+// the batch, dispatch runs it. Waits for one minute boundary.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, db, eventsById, registerHandler } from './support/queue.ts';
+
+const sql = db();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(() => registerHandler(sql, { name: 'Multiplication', kind: 'code', target: 'Multiplication' }));
+afterAll(async () => {
+  await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
+  await sql.end();
+});
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+describe('the per-minute cron job', () => {
+  it('is scheduled every minute to run queue.tick()', async () => {
+    const rows = await sql`select schedule, command, database from cron.job where jobname = 'queue-tick'`;
+    expect(rows).toEqual([{ schedule: '* * * * *', command: 'select queue.tick()', database: 'postgres' }]);
+  });
+
+  it('moves a due event to succeeded through pg_net and dispatch, and runs a scheduled one only after its time', { timeout: 200_000 }, async () => {
+    // Stop test-driven ticks from interfering: from here on only pg_cron ticks.
+    const due = (await call('enqueue', { method: 'POST', json: { name: 'Multiplication', props: { x: 6, y: 7 } } })).body;
+    const runAt = new Date(Date.now() + 60_000);
+    const later = (await call('enqueue', { method: 'POST', json: { name: 'Multiplication', props: { x: 2, y: 2 }, run_at: runAt.toISOString() } })).body;
+    await sql`select cron.alter_job(jobid, active := true) from cron.job where jobname = 'queue-tick'`;
+
+    const [done] = await waitFor('the cron-driven run', 75_000, async () => {
+      const events = await eventsById(sql, [due.id]);
+      return events[0].state === 'succeeded' ? events : undefined;
+    });
+    expect(done.result).toBe(42);
+    const [job] = await sql`
+      select d.status from cron.job_run_details d join cron.job j using (jobid)
+       where j.jobname = 'queue-tick' order by d.runid desc limit 1`;
+    expect(job.status).toBe('succeeded');
+    const [req] = await sql`select status_code from net._http_response order by id desc limit 1`;
+    expect(req.status_code).toBe(200);
+
+    // The cron pass that ran `due` came before `later`'s time: it is still waiting.
+    const [waiting] = await eventsById(sql, [later.id]);
+    if (Date.now() < runAt.getTime()) expect(['scheduled', 'queued']).toContain(waiting.state);
+
+    const [ran] = await waitFor('the scheduled event', 130_000, async () => {
+      const events = await eventsById(sql, [later.id]);
+      return events[0].state === 'succeeded' ? events : undefined;
+    });
+    const [run] = await sql`select started_at from queue.runs where event_id = ${later.id}`;
+    expect(run.started_at.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+    // ...and by the first tick after its time: pg_cron fires on the minute.
+    expect(run.started_at.getTime() - runAt.getTime()).toBeLessThan(61_000);
+    expect(ran.result).toBe(4);
+  });
+});

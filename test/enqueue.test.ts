@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../functions/enqueue/app.ts';
+import { call, client, db, registerHandler, rowCounts, stack, tokenFor } from './support/queue.ts';
+
+const sql = db();
+const app = createApp({ sql });
+const post = (body: unknown, key = stack.serviceRoleKey) =>
+  app.request('/enqueue', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  await registerHandler(sql, { name: 'Addition', kind: 'code', target: 'Addition' });
+});
+afterAll(() => sql.end());
+
+describe('enqueue', () => {
+  it('creates one event and returns its id (app.request)', async () => {
+    const res = await post({ name: 'Addition', props: { x: 2, y: 3 } });
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body).toMatchObject({ name: 'Addition', state: 'queued', created: true });
+    const [row] = await sql`select name, props, state, owner from queue.events where id = ${body.id}`;
+    expect(row).toEqual({ name: 'Addition', props: { x: 2, y: 3 }, state: 'queued', owner: null });
+  });
+
+  it('enqueues through supabase-js functions.invoke over HTTP', async () => {
+    const { data, error } = await client().functions.invoke('enqueue', { body: { name: 'Addition', props: { x: 1, y: 1 } } });
+    expect(error).toBeNull();
+    expect(data).toMatchObject({ name: 'Addition', state: 'queued', created: true });
+    const [row] = await sql`select props from queue.events where id = ${data.id}`;
+    expect(row.props).toEqual({ x: 1, y: 1 });
+  });
+
+  it('schedules an event with run_at in the future as scheduled', async () => {
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const body = await (await post({ name: 'Addition', props: { x: 1, y: 2 }, run_at: runAt })).json();
+    expect(body.state).toBe('scheduled');
+    const [row] = await sql`select run_at, state from queue.events where id = ${body.id}`;
+    expect(row.run_at.toISOString()).toBe(runAt);
+  });
+
+  it('turns delay_ms into run_at', async () => {
+    const before = Date.now();
+    const body = await (await post({ name: 'Addition', props: { x: 1, y: 2 }, delay_ms: 120_000 })).json();
+    const [row] = await sql`select run_at from queue.events where id = ${body.id}`;
+    expect(row.run_at.getTime()).toBeGreaterThanOrEqual(before + 120_000);
+    expect(row.run_at.getTime()).toBeLessThan(Date.now() + 120_000 + 1000);
+  });
+
+  it('enqueues a batch in one request and returns the ids in order', async () => {
+    const events = Array.from({ length: 1000 }, (_, i) => ({ name: 'Addition', props: { x: i, y: 1 } }));
+    const res = await post({ events });
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.events).toHaveLength(1000);
+    const rows = await sql`select id, props from queue.events where id = any(${body.events.map((e: any) => e.id)}::bigint[])`;
+    const byId = new Map(rows.map((r: any) => [r.id, r.props.x]));
+    body.events.forEach((e: any, i: number) => expect(byId.get(e.id)).toBe(i));
+  });
+
+  it('returns the existing event for a repeated idempotency key and writes nothing', async () => {
+    const key = randomUUID();
+    const first = await post({ name: 'Addition', props: { x: 1, y: 2 }, idempotency_key: key });
+    expect(first.status).toBe(201);
+    const before = await rowCounts(sql);
+    const again = await post({ name: 'Addition', props: { x: 9, y: 9 }, idempotency_key: key });
+    expect(again.status).toBe(200);
+    const a = await first.json();
+    const b = await again.json();
+    expect(b).toMatchObject({ id: a.id, created: false });
+    expect(await rowCounts(sql)).toEqual(before);
+  });
+
+  it('refuses an event name with no enabled handler with 422 naming it, writing nothing', async () => {
+    const before = await rowCounts(sql);
+    const res = await call('enqueue', { method: 'POST', json: { name: 'NoSuchEvent', props: {} } });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('no_handler');
+    expect(res.body.error.message).toContain('"NoSuchEvent"');
+    expect(await rowCounts(sql)).toEqual(before);
+  });
+
+  it('refuses a whole batch when one name has no handler', async () => {
+    const before = await rowCounts(sql);
+    const res = await post({ events: [{ name: 'Addition', props: {} }, { name: 'Missing', props: {} }] });
+    expect(res.status).toBe(422);
+    expect(await rowCounts(sql)).toEqual(before);
+  });
+
+  it('refuses a disabled handler’s event', async () => {
+    await registerHandler(sql, { name: 'Disabled', kind: 'code', target: 'Addition', enabled: false });
+    const res = await post({ name: 'Disabled', props: {} });
+    expect(res.status).toBe(422);
+  });
+
+  it('records the enqueuing user as owner', async () => {
+    const user = randomUUID();
+    const res = await post({ name: 'Addition', props: { x: 1, y: 1 } }, await tokenFor(user));
+    expect(res.status).toBe(201);
+    const [row] = await sql`select owner from queue.events where id = ${(await res.json()).id}`;
+    expect(row.owner).toBe(user);
+  });
+});

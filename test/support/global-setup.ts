@@ -1,0 +1,38 @@
+// Starts a throwaway local stack for the test run: its own state folder and
+// free ports, so it never touches the `npm start` stack's data. The per-minute
+// cron job is paused (test/cron.test.ts resumes it for its own pass) so that
+// a minute boundary cannot claim another test's events mid-assertion.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { startStack, type StackInfo } from '../../scripts/local/stack.ts';
+import { freePort } from './ports.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-test-'));
+  chmodSync(stateDir, 0o755); // the postgres OS user keeps its cluster inside
+  const stack = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort() });
+  const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql`create extension if not exists pgtap with schema extensions`;
+    await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
+  } finally {
+    await sql.end();
+  }
+  const { postgres: _pg, functions: _fns, netWorker: _nw, restartFunction: _rf, stop, ...info } = stack;
+  project.provide('stack', info);
+  process.env.SUPAQUEUE_TEST_DB_URL = stack.dbUrl;
+
+  return async () => {
+    await stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,84 @@
+// Helpers the tests share: clients of the running test stack and waits that
+// poll the database (the only truth about where an event is).
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import { inject } from 'vitest';
+import WebSocket from 'ws';
+import { connect, type QueueEvent, type Run, type Sql } from '../../src/shared/db.ts';
+import { FINAL_STATES, type EventState } from '../../src/shared/states.ts';
+import { userJwt } from '../../scripts/local/keys.ts';
+
+export const stack = inject('stack');
+
+export const db = (): Sql => connect(stack.dbUrl, { max: 4 });
+
+export const client = (key = stack.serviceRoleKey): SupabaseClient =>
+  createClient(stack.apiUrl, key, {
+    auth: { persistSession: false, autoRefreshToken: false },
+    // Node 20 has no global WebSocket; supabase-js takes one (Node 22+ needs none).
+    realtime: { transport: WebSocket as any },
+  });
+
+/** An access token for a user, signed with the stack's JWT secret as Supabase Auth would. */
+export const tokenFor = (userId: string) => userJwt(stack.jwtSecret, userId);
+
+/** fetch against a function through the gateway, with the service role unless told otherwise. */
+export async function call(path: string, init: RequestInit & { key?: string | null; json?: unknown } = {}) {
+  const { key = stack.serviceRoleKey, json, ...rest } = init;
+  const headers = new Headers(rest.headers);
+  if (key) headers.set('authorization', `Bearer ${key}`);
+  if (json !== undefined) headers.set('content-type', 'application/json');
+  const res = await fetch(`${stack.functionsUrl}/${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
+  const text = await res.text();
+  let body: any = text;
+  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, body };
+}
+
+/** Registers (or replaces) a handler straight in SQL through queue.create_handler. */
+export async function registerHandler(sql: Sql, handler: Record<string, unknown> & { name: string }) {
+  await sql`delete from queue.handlers where name = ${handler.name}`;
+  await sql`select queue.create_handler(${sql.json(handler as any)}::jsonb)`;
+}
+
+export async function eventsById(sql: Sql, ids: number[]): Promise<QueueEvent[]> {
+  return sql<QueueEvent[]>`select * from queue.events where id = any(${ids}::bigint[]) order by id`;
+}
+
+export async function runsOf(sql: Sql, id: number): Promise<Run[]> {
+  return sql<Run[]>`select * from queue.runs where event_id = ${id} order by id`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs queue.tick() (as the cron job would, without waiting for the minute)
+ * until every event in `ids` is in one of `states`, or fails after `timeoutMs`.
+ */
+export async function tickUntil(
+  sql: Sql, ids: number[], states: readonly EventState[] = FINAL_STATES, timeoutMs = 30_000,
+): Promise<QueueEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await sql`select * from queue.tick()`;
+    for (let i = 0; i < 10; i++) {
+      const events = await eventsById(sql, ids);
+      if (events.length === ids.length && events.every((e) => states.includes(e.state))) return events;
+      await sleep(50);
+    }
+    if (Date.now() > deadline) {
+      const events = await eventsById(sql, ids);
+      const counts = events.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.state]: (acc[e.state] ?? 0) + 1 }), {});
+      throw new Error(`events did not reach ${states.join('/')} within ${timeoutMs} ms: ${JSON.stringify(counts)}`);
+    }
+  }
+}
+
+/** Row counts of the queue's tables and pg_net's queue, to prove a request changed nothing. */
+export async function rowCounts(sql: Sql) {
+  const [row] = await sql<{ events: number; runs: number; handlers: number; requests: number }[]>`
+    select (select count(*) from queue.events)::int as events,
+           (select count(*) from queue.runs)::int as runs,
+           (select count(*) from queue.handlers)::int as handlers,
+           (select count(*) from net.http_request_queue)::int as requests`;
+  return row;
+}
