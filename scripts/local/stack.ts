@@ -133,7 +133,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await sql.end();
     }
 
-    const netWorker = await startNetWorker({ dbUrl });
+    const netWorker = await startNetWorker({ dbUrl, log: (line) => log(`pg_net worker: ${line}`) });
     started.push(() => netWorker.stop());
 
     const env = {
