@@ -1,11 +1,12 @@
 // npm start: the local Supabase stack without Docker, in the foreground.
 // Ctrl-C (or `npm run stop` from another terminal) stops everything it started.
 import { startStack } from './local/stack.ts';
+import { stackOptionsFromEnv } from './local/env.ts';
 
 const log = (line: string) => console.log(`  ${line}`);
 
 console.log('Starting the local stack…');
-const stack = await startStack({ log }).catch((err: Error) => {
+const stack = await startStack({ ...stackOptionsFromEnv(), log }).catch((err: Error) => {
   console.error(`\n${err.message}`);
   process.exit(1);
 });
