@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db, registerHandler } from './support/queue.ts';
+import { db, registerHandler, setKicks } from './support/queue.ts';
 
 const sql = db();
 // A handler only this file enqueues for, so counts below are this file's.
 const NAME = 'ClaimTest';
 
+// These tests claim by hand: no drainer may take the events first.
 beforeAll(async () => {
+  await setKicks(sql, false);
   await registerHandler(sql, { name: NAME, kind: 'code', target: 'Addition', timeout_ms: 1000 });
 });
 afterAll(async () => {
   await sql`update queue.handlers set enabled = false where name = ${NAME}`;
+  await setKicks(sql, true);
   await sql.end();
 });
 
@@ -62,13 +65,17 @@ describe('claim', () => {
     expect(order).toEqual([high, mid, low]);
   });
 
-  it('leases a claimed event for its handler timeout plus the margin and opens a run', async () => {
+  it('leases a claimed event for 30 s and opens a run', async () => {
     const [id] = await enqueue(1);
     const [claimed] = await sql`select * from queue.claim('lease-test', 1000) where id = ${id}`;
     expect(claimed.attempt).toBe(1);
-    const [ev] = await sql`select state, locked_by, locked_until - now() as lease from queue.events where id = ${id}`;
+    const [ev] = await sql`
+      select state, locked_by, extract(epoch from locked_until - clock_timestamp())::float8 as lease_s
+        from queue.events where id = ${id}`;
     expect(ev.state).toBe('processing');
     expect(ev.locked_by).toBe('lease-test');
+    expect(ev.lease_s).toBeGreaterThan(28);
+    expect(ev.lease_s).toBeLessThanOrEqual(30);
     const [run] = await sql`select outcome, attempt, worker from queue.runs where id = ${claimed.run_id}`;
     expect(run).toEqual({ outcome: 'running', attempt: 1, worker: 'lease-test' });
   });

@@ -1,14 +1,19 @@
 // The real cron path: pg_cron fires queue.tick() at the minute, pg_net posts
 // the batch, dispatch runs it. Waits for one minute boundary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, db, eventsById, registerHandler } from './support/queue.ts';
+import { call, db, eventsById, registerHandler, setKicks } from './support/queue.ts';
 
 const sql = db();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-beforeAll(() => registerHandler(sql, { name: 'Multiplication', kind: 'code', target: 'Multiplication' }));
+// Kicks off: this file proves the per-minute safety net on its own.
+beforeAll(async () => {
+  await setKicks(sql, false);
+  await registerHandler(sql, { name: 'Multiplication', kind: 'code', target: 'Multiplication' });
+});
 afterAll(async () => {
   await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
+  await setKicks(sql, true);
   await sql.end();
 });
 
@@ -29,7 +34,6 @@ describe('the per-minute cron job', () => {
   });
 
   it('moves a due event to succeeded through pg_net and dispatch, and runs a scheduled one only after its time', { timeout: 200_000 }, async () => {
-    // Stop test-driven ticks from interfering: from here on only pg_cron ticks.
     const due = (await call('enqueue', { method: 'POST', json: { name: 'Multiplication', props: { x: 6, y: 7 } } })).body;
     const runAt = new Date(Date.now() + 60_000);
     const later = (await call('enqueue', { method: 'POST', json: { name: 'Multiplication', props: { x: 2, y: 2 }, run_at: runAt.toISOString() } })).body;

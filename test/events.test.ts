@@ -43,10 +43,11 @@ describe('events', () => {
   });
 
   it('cancels a scheduled event, which then never runs', async () => {
-    const { id } = await enqueue({ x: 1, y: 1 }, { delay_ms: 1 });
+    const { id } = await enqueue({ x: 1, y: 1 }, { delay_ms: 5000 });
     const res = await call(`events/${id}/cancel`, { method: 'POST' });
     expect(res.status).toBe(200);
     expect(res.body.state).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 5500));
     await sql`select queue.tick()`;
     const [row] = await sql`select state, attempts from queue.events where id = ${id}`;
     expect(row).toEqual({ state: 'cancelled', attempts: 0 });

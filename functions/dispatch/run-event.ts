@@ -57,25 +57,53 @@ function invoke(event: ClaimedEvent, handler: HandlerTarget, deps: RunDeps, sign
   }
 }
 
-export async function runEvent(event: ClaimedEvent, handler: HandlerTarget | undefined, deps: RunDeps): Promise<Outcome> {
+/** Why a running attempt was stopped from outside: its event was cancelled, or its lease is gone. */
+export type StopReason = 'cancelled' | 'gone';
+
+class Stopped extends Error {
+  constructor(readonly reason: StopReason) {
+    super(reason === 'cancelled' ? 'The event was cancelled while this attempt ran.' : 'The attempt lost its lease.');
+  }
+}
+
+/**
+ * Runs one attempt. Resolves to its outcome, or to null when `stop` fired
+ * with 'gone' (the attempt was reclaimed: any outcome would be ignored).
+ * The handler's AbortSignal fires on timeout and on stop, so handlers that
+ * honour it stop working; the outcome does not wait for those that don't.
+ */
+export async function runEvent(
+  event: ClaimedEvent, handler: HandlerTarget | undefined, deps: RunDeps, stop?: AbortSignal,
+): Promise<Outcome | null> {
   if (!handler) {
     return { run_id: event.run_id, ok: false, outcome: 'failed', error: { message: `No handler was sent for event "${event.name}".` } };
   }
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
+  let onStop: (() => void) | undefined;
+  const interrupted = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
       reject(new Timeout(`The handler did not finish within its timeout of ${handler.timeout_ms} ms.`));
     }, handler.timeout_ms);
+    onStop = () => {
+      controller.abort();
+      reject(new Stopped(stop!.reason as StopReason));
+    };
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
   });
   try {
-    const result = await Promise.race([invoke(event, handler, deps, controller.signal), timeout]);
+    const result = await Promise.race([invoke(event, handler, deps, controller.signal), interrupted]);
     return { run_id: event.run_id, ok: true, result: result === undefined ? null : result };
   } catch (err) {
+    if (err instanceof Stopped) {
+      return err.reason === 'gone' ? null : { run_id: event.run_id, ok: false, outcome: 'cancelled', error: describe(err) };
+    }
     const outcome = err instanceof Timeout ? 'timed_out' : 'failed';
     return { run_id: event.run_id, ok: false, outcome, error: describe(err) };
   } finally {
     clearTimeout(timer);
+    if (onStop) stop?.removeEventListener('abort', onStop);
   }
 }

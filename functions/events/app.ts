@@ -4,11 +4,13 @@
 //   GET  /events/:id          one event with its runs
 //   POST /events/:id/cancel   scheduled|queued -> cancelled
 //   POST /events/:id/retry    dead|cancelled -> queued
+//   POST /events/redrive      { name }: retry every dead event of a name
+//   GET  /events/stats        per name: counts per state, oldest due age, recent runs (service role)
 import { Hono, type Context } from 'hono';
-import { cancel, getEvent, listEvents, retry, type Sql } from '../../src/shared/db.ts';
-import { invalidRequest, notFound } from '../../src/shared/errors.ts';
-import { corsMiddleware, notFoundHandler, onError, ownerOf, requireRole, type Env } from '../../src/shared/http.ts';
-import { parseId, parseListQuery } from '../../src/shared/validate.ts';
+import { cancel, getEvent, listEvents, redrive, retry, stats, type Sql } from '../../src/shared/db.ts';
+import { forbidden, invalidRequest, notFound } from '../../src/shared/errors.ts';
+import { corsMiddleware, notFoundHandler, onError, ownerOf, readJson, requireRole, type Env } from '../../src/shared/http.ts';
+import { parseId, parseListQuery, parseRedrive } from '../../src/shared/validate.ts';
 
 export interface EventsDeps {
   sql: Sql;
@@ -32,6 +34,16 @@ export function createApp(deps: EventsDeps) {
     const events = await listEvents(deps.sql, query, ownerOf(c.get('claims')));
     const next = events.length === query.limit ? events[events.length - 1].id : null;
     return c.json({ events, next_before_id: next });
+  });
+
+  app.get('/stats', async (c) => {
+    if (c.get('claims').role !== 'service_role') throw forbidden('Stats cover every user\'s events: they need the service_role key.');
+    return c.json({ stats: await stats(deps.sql) });
+  });
+
+  app.post('/redrive', async (c) => {
+    const { name } = parseRedrive(await readJson(c));
+    return c.json({ name, redriven: await redrive(deps.sql, name, ownerOf(c.get('claims'))) });
   });
 
   app.get('/:id', async (c) => {

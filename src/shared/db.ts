@@ -3,7 +3,7 @@
 // one named SQL call with explicit casts, and a mapping of its rows.
 import postgres from 'postgres';
 import type { EventState, HandlerKind, RunOutcome } from './states.ts';
-import type { EnqueueItem, HandlerInput, Json, ListQuery } from './validate.ts';
+import type { EnqueueItem, HandlerInput, Json, ListQuery, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
 
@@ -33,10 +33,43 @@ export interface Handler {
   backoff_base_ms: number;
   backoff_factor: number;
   backoff_max_ms: number;
+  backoff_jitter: number;
+  concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
   timeout_ms: number;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
+}
+
+export interface Schedule {
+  name: string;
+  event_name: string;
+  cron: string;
+  timezone: string;
+  props: Record<string, Json>;
+  priority: number;
+  next_run_at: Date;
+  last_run_at: Date | null;
+  last_event_id: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One row of the queue.stats view. */
+export interface NameStats {
+  name: string;
+  scheduled: number;
+  queued: number;
+  processing: number;
+  succeeded: number;
+  dead: number;
+  cancelled: number;
+  oldest_due_age_ms: number | null;
+  runs_last_minute: number;
+  runs_last_5_minutes: number;
+  failures_last_5_minutes: number;
 }
 
 export interface QueueEvent {
@@ -48,6 +81,10 @@ export interface QueueEvent {
   run_at: Date;
   attempts: number;
   max_attempts: number | null;
+  backoff_base_ms: number | null;
+  backoff_factor: number | null;
+  backoff_max_ms: number | null;
+  cancel_requested_at: Date | null;
   locked_until: Date | null;
   locked_by: string | null;
   last_error: Json | null;
@@ -93,12 +130,23 @@ export interface ClaimedEvent {
   owner: string | null;
 }
 
+/** A claimed event with its handler, as claim() returns it to a dispatcher. */
+export interface ClaimedWithHandler extends ClaimedEvent {
+  kind: HandlerKind;
+  target: string;
+  timeout_ms: number;
+}
+
+/** What a heartbeat says about one running attempt. */
+export type HeartbeatStatus = 'running' | 'cancel' | 'gone';
+
 /** One attempt's outcome as settle() takes it. */
 export type Outcome =
   | { run_id: number; ok: true; result: Json }
-  | { run_id: number; ok: false; error: { message: string; [k: string]: Json }; outcome: 'failed' | 'timed_out' };
+  | { run_id: number; ok: false; error: { message: string; [k: string]: Json }; outcome: 'failed' | 'timed_out' | 'cancelled' };
 
-const numeric = (h: Handler): Handler => ({ ...h, backoff_factor: Number(h.backoff_factor) });
+/** numeric columns arrive as strings; these are small enough for a JS number. */
+const numeric = (h: Handler): Handler => ({ ...h, backoff_factor: Number(h.backoff_factor), backoff_jitter: Number(h.backoff_jitter) });
 
 export async function enqueueMany(sql: Sql, items: EnqueueItem[], owner: string | null): Promise<Enqueued[]> {
   const rows = await sql<(Enqueued & { ordinal: number })[]>`
@@ -155,16 +203,65 @@ export async function retry(sql: Sql, id: number, owner: string | null): Promise
   return row;
 }
 
-export async function claim(sql: Sql, worker: string, limit: number): Promise<ClaimedEvent[]> {
-  return sql<ClaimedEvent[]>`select * from queue.claim(${worker}::text, ${limit}::integer)`;
+export async function claim(sql: Sql, worker: string, limit: number): Promise<ClaimedWithHandler[]> {
+  return sql<ClaimedWithHandler[]>`select * from queue.claim(${worker}::text, ${limit}::integer)`;
+}
+
+export async function heartbeat(sql: Sql, runIds: number[]): Promise<Map<number, HeartbeatStatus>> {
+  const rows = await sql<{ run_id: number; status: HeartbeatStatus }[]>`
+    select run_id, status from queue.heartbeat(${runIds}::bigint[])`;
+  return new Map(rows.map((r) => [r.run_id, r.status]));
+}
+
+export async function drainAlive(sql: Sql, seconds: number): Promise<void> {
+  await sql`select queue.drain_alive(${seconds}::integer)`;
+}
+
+export async function drainStop(sql: Sql): Promise<void> {
+  await sql`select queue.drain_stop()`;
+}
+
+export async function nextDueAt(sql: Sql): Promise<Date | null> {
+  const [row] = await sql<{ at: Date | null }[]>`select queue.next_due_at() as at`;
+  return row.at;
+}
+
+export async function redrive(sql: Sql, name: string, owner: string | null): Promise<number> {
+  const [row] = await sql<{ count: number }[]>`select queue.redrive(${name}::text, ${owner}::uuid) as count`;
+  return row.count;
+}
+
+export async function stats(sql: Sql): Promise<NameStats[]> {
+  return sql<NameStats[]>`select * from queue.stats`;
+}
+
+export async function createSchedule(sql: Sql, s: ScheduleInput): Promise<Schedule> {
+  const [row] = await sql<Schedule[]>`select * from queue.create_schedule(${sql.json(s as unknown as Json)}::jsonb)`;
+  return row;
+}
+
+export async function deleteSchedule(sql: Sql, name: string): Promise<Schedule> {
+  const [row] = await sql<Schedule[]>`select * from queue.delete_schedule(${name}::text)`;
+  return row;
+}
+
+export async function listSchedules(sql: Sql): Promise<Schedule[]> {
+  return sql<Schedule[]>`select * from queue.schedules order by name`;
+}
+
+export async function getSchedule(sql: Sql, name: string): Promise<Schedule | undefined> {
+  const [row] = await sql<Schedule[]>`select * from queue.schedules where name = ${name}::text`;
+  return row;
 }
 
 export async function settle(sql: Sql, outcomes: Outcome[]): Promise<Array<{ run_id: number; event_id: number | null; state: EventState | null }>> {
   return sql`select * from queue.settle(${sql.json(outcomes as unknown as Json)}::jsonb)`;
 }
 
-export async function tick(sql: Sql, batchSize = 100, maxBatches = 10): Promise<{ batches: number; events: number; reclaimed: number }> {
-  const [row] = await sql<{ batches: number; events: number; reclaimed: number }[]>`
+export interface TickResult { batches: number; events: number; reclaimed: number; scheduled: number }
+
+export async function tick(sql: Sql, batchSize = 100, maxBatches = 10): Promise<TickResult> {
+  const [row] = await sql<TickResult[]>`
     select * from queue.tick(${batchSize}::integer, ${maxBatches}::integer)`;
   return row;
 }

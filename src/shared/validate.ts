@@ -4,8 +4,8 @@
 import { invalidRequest, payloadTooLarge } from './errors.ts';
 import { EVENT_STATES, HANDLER_KINDS, type EventState, type HandlerKind } from './states.ts';
 
-/** Most events one enqueue request may carry. (Default: 1000) */
-export const MAX_BATCH = 1000;
+/** Most events one enqueue request may carry. (Default: 10000) */
+export const MAX_BATCH = 10_000;
 /** Longest delay or furthest run_at accepted: one year. */
 const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
@@ -21,6 +21,9 @@ export interface EnqueueItem {
   priority?: number;
   idempotency_key?: string;
   max_attempts?: number;
+  backoff_base_ms?: number;
+  backoff_factor?: number;
+  backoff_max_ms?: number;
 }
 
 export interface HandlerInput {
@@ -31,8 +34,22 @@ export interface HandlerInput {
   backoff_base_ms?: number;
   backoff_factor?: number;
   backoff_max_ms?: number;
+  backoff_jitter?: number;
+  /** null removes the limit (update only). */
+  concurrency_limit?: number | null;
+  rate_limit?: number | null;
+  rate_period_ms?: number | null;
   timeout_ms?: number;
   enabled?: boolean;
+}
+
+export interface ScheduleInput {
+  name: string;
+  event_name: string;
+  cron: string;
+  timezone?: string;
+  props: { [key: string]: Json };
+  priority?: number;
 }
 
 export interface ListQuery {
@@ -87,7 +104,20 @@ export function parseTimestamp(v: unknown): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-const EVENT_FIELDS = ['name', 'props', 'run_at', 'delay_ms', 'priority', 'idempotency_key', 'max_attempts'] as const;
+const EVENT_FIELDS = [
+  'name', 'props', 'run_at', 'delay_ms', 'priority', 'idempotency_key', 'max_attempts',
+  'backoff_base_ms', 'backoff_factor', 'backoff_max_ms',
+] as const;
+
+function factor(o: Obj, key: string, p: Problems, prefix = ''): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 1 || v > 10) {
+    p.add(`${prefix}${key}`, 'must be a number from 1 to 10.');
+    return undefined;
+  }
+  return v;
+}
 
 function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): EnqueueItem | undefined {
   if (!isObject(raw)) {
@@ -116,6 +146,9 @@ function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): En
   const priority = integer(raw, 'priority', -100, 100, p, prefix);
   const key = text(raw, 'idempotency_key', 200, p, prefix);
   const maxAttempts = integer(raw, 'max_attempts', 1, 100, p, prefix);
+  const backoffBase = integer(raw, 'backoff_base_ms', 0, 86_400_000, p, prefix);
+  const backoffFactor = factor(raw, 'backoff_factor', p, prefix);
+  const backoffMax = integer(raw, 'backoff_max_ms', 0, 604_800_000, p, prefix);
   if (!p.ok) return undefined;
   return {
     name: name as string,
@@ -124,6 +157,9 @@ function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): En
     ...(priority !== undefined && { priority }),
     ...(key !== undefined && { idempotency_key: key }),
     ...(maxAttempts !== undefined && { max_attempts: maxAttempts }),
+    ...(backoffBase !== undefined && { backoff_base_ms: backoffBase }),
+    ...(backoffFactor !== undefined && { backoff_factor: backoffFactor }),
+    ...(backoffMax !== undefined && { backoff_max_ms: backoffMax }),
   };
 }
 
@@ -159,7 +195,8 @@ export function parseEnqueue(body: unknown, now = Date.now(), maxBatch = MAX_BAT
 }
 
 const HANDLER_FIELDS = [
-  'name', 'kind', 'target', 'max_attempts', 'backoff_base_ms', 'backoff_factor', 'backoff_max_ms', 'timeout_ms', 'enabled',
+  'name', 'kind', 'target', 'max_attempts', 'backoff_base_ms', 'backoff_factor', 'backoff_max_ms', 'backoff_jitter',
+  'concurrency_limit', 'rate_limit', 'rate_period_ms', 'timeout_ms', 'enabled',
 ] as const;
 
 /** A handler for POST /registry (create) or PATCH /registry/:name (update). */
@@ -193,10 +230,26 @@ export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerI
     const v = integer(body, key, min, max, p);
     if (v !== undefined) (out as Record<string, unknown>)[key] = v;
   }
-  if (body.backoff_factor !== undefined) {
-    const f = body.backoff_factor;
-    if (typeof f !== 'number' || !Number.isFinite(f) || f < 1 || f > 10) p.add('backoff_factor', 'must be a number from 1 to 10.');
-    else out.backoff_factor = f;
+  const f = factor(body, 'backoff_factor', p);
+  if (f !== undefined) out.backoff_factor = f;
+  if (body.backoff_jitter !== undefined) {
+    const j = body.backoff_jitter;
+    if (typeof j !== 'number' || !Number.isFinite(j) || j < 0 || j > 1) p.add('backoff_jitter', 'must be a number from 0 to 1.');
+    else out.backoff_jitter = j;
+  }
+  // Limits: a number sets one; null (update) removes it. Rate limits come as a pair.
+  const limits: Array<[keyof HandlerInput & string, number, number]> = [
+    ['concurrency_limit', 1, 10_000], ['rate_limit', 1, 100_000], ['rate_period_ms', 100, 86_400_000],
+  ];
+  for (const [key, min, max] of limits) {
+    if (body[key] === null) (out as Record<string, unknown>)[key] = null;
+    else {
+      const v = integer(body, key, min, max, p);
+      if (v !== undefined) (out as Record<string, unknown>)[key] = v;
+    }
+  }
+  if (('rate_limit' in out) !== ('rate_period_ms' in out) || (out.rate_limit === null) !== (out.rate_period_ms === null)) {
+    p.add('rate_limit', 'and rate_period_ms must be given together (both numbers, or both null to remove the limit).');
   }
   if (body.enabled !== undefined) {
     if (typeof body.enabled !== 'boolean') p.add('enabled', 'must be true or false.');
@@ -205,6 +258,45 @@ export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerI
   if (mode === 'update' && p.ok && Object.keys(out).length === 0) p.add('body', 'must change at least one field.');
   if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
   return out;
+}
+
+const SCHEDULE_FIELDS = ['name', 'event_name', 'cron', 'timezone', 'props', 'priority'] as const;
+
+/** A recurring event for POST /schedules. The cron expression is checked by the database. */
+export function parseSchedule(body: unknown): ScheduleInput {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object describing the schedule.');
+  const p = new Problems();
+  unknownFields(body, SCHEDULE_FIELDS, p);
+  for (const key of ['name', 'event_name'] as const) {
+    if (typeof body[key] !== 'string' || !NAME_RE.test(body[key] as string)) {
+      p.add(key, 'is required: a string of 1-100 letters, digits or _ . : - starting with a letter.');
+    }
+  }
+  if (typeof body.cron !== 'string' || body.cron.trim() === '' || body.cron.length > 200) {
+    p.add('cron', 'is required: a cron expression such as "*/5 * * * *" or "@daily".');
+  }
+  const timezone = text(body, 'timezone', 64, p);
+  if (body.props !== undefined && !isObject(body.props)) p.add('props', 'must be a JSON object.');
+  const priority = integer(body, 'priority', -100, 100, p);
+  if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
+  return {
+    name: body.name as string,
+    event_name: body.event_name as string,
+    cron: body.cron as string,
+    props: (body.props ?? {}) as ScheduleInput['props'],
+    ...(timezone !== undefined && { timezone }),
+    ...(priority !== undefined && { priority }),
+  };
+}
+
+/** POST /events/redrive: { name } */
+export function parseRedrive(body: unknown): { name: string } {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object: { "name": "<event name>" }.');
+  const p = new Problems();
+  unknownFields(body, ['name'], p);
+  if (typeof body.name !== 'string' || !NAME_RE.test(body.name)) p.add('name', 'is required: the event name whose dead events to retry.');
+  if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
+  return { name: body.name as string };
 }
 
 /** Query string of GET /events. */

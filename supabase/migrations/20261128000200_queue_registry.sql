@@ -16,7 +16,8 @@ declare
 begin
   insert into queue.handlers (
     name, kind, target, max_attempts, backoff_base_ms, backoff_factor,
-    backoff_max_ms, timeout_ms, enabled
+    backoff_max_ms, backoff_jitter, concurrency_limit, rate_limit, rate_period_ms,
+    timeout_ms, enabled
   )
   values (
     p_handler->>'name',
@@ -26,6 +27,10 @@ begin
     coalesce((p_handler->>'backoff_base_ms')::integer, 1000),
     coalesce((p_handler->>'backoff_factor')::numeric, 2),
     coalesce((p_handler->>'backoff_max_ms')::integer, 3600000),
+    coalesce((p_handler->>'backoff_jitter')::numeric, 0.2),
+    (p_handler->>'concurrency_limit')::integer,
+    (p_handler->>'rate_limit')::integer,
+    (p_handler->>'rate_period_ms')::integer,
     coalesce((p_handler->>'timeout_ms')::integer, 30000),
     coalesce((p_handler->>'enabled')::boolean, true)
   )
@@ -35,9 +40,9 @@ end;
 $$;
 
 -- queue.update_handler(name text, patch jsonb) -> queue.handlers
--- Changes the given columns of a registered handler; absent keys keep their
--- value. Takes the row lock, so concurrent updates apply one after the other.
--- Raises QU404 when no handler has that name.
+-- Changes the given columns of a registered handler. Takes the row lock, so concurrent updates apply one after the other.
+-- Raises QU404 when no handler has that name, 23502/23514 for values the
+-- constraints refuse (e.g. a null kind).
 create function queue.update_handler(p_name text, p_patch jsonb)
 returns queue.handlers
 language plpgsql
@@ -46,16 +51,22 @@ as $$
 declare
   v_row queue.handlers;
 begin
+  -- A key present in the patch sets the column, even to null (e.g. removing
+  -- a concurrency limit); an absent key keeps it.
   update queue.handlers h set
-    kind            = coalesce((p_patch->>'kind')::queue.handler_kind, h.kind),
-    target          = coalesce(p_patch->>'target', h.target),
-    max_attempts    = coalesce((p_patch->>'max_attempts')::integer, h.max_attempts),
-    backoff_base_ms = coalesce((p_patch->>'backoff_base_ms')::integer, h.backoff_base_ms),
-    backoff_factor  = coalesce((p_patch->>'backoff_factor')::numeric, h.backoff_factor),
-    backoff_max_ms  = coalesce((p_patch->>'backoff_max_ms')::integer, h.backoff_max_ms),
-    timeout_ms      = coalesce((p_patch->>'timeout_ms')::integer, h.timeout_ms),
-    enabled         = coalesce((p_patch->>'enabled')::boolean, h.enabled),
-    updated_at      = now()
+    kind              = case when p_patch ? 'kind' then (p_patch->>'kind')::queue.handler_kind else h.kind end,
+    target            = case when p_patch ? 'target' then p_patch->>'target' else h.target end,
+    max_attempts      = case when p_patch ? 'max_attempts' then (p_patch->>'max_attempts')::integer else h.max_attempts end,
+    backoff_base_ms   = case when p_patch ? 'backoff_base_ms' then (p_patch->>'backoff_base_ms')::integer else h.backoff_base_ms end,
+    backoff_factor    = case when p_patch ? 'backoff_factor' then (p_patch->>'backoff_factor')::numeric else h.backoff_factor end,
+    backoff_max_ms    = case when p_patch ? 'backoff_max_ms' then (p_patch->>'backoff_max_ms')::integer else h.backoff_max_ms end,
+    backoff_jitter    = case when p_patch ? 'backoff_jitter' then (p_patch->>'backoff_jitter')::numeric else h.backoff_jitter end,
+    concurrency_limit = case when p_patch ? 'concurrency_limit' then (p_patch->>'concurrency_limit')::integer else h.concurrency_limit end,
+    rate_limit        = case when p_patch ? 'rate_limit' then (p_patch->>'rate_limit')::integer else h.rate_limit end,
+    rate_period_ms    = case when p_patch ? 'rate_period_ms' then (p_patch->>'rate_period_ms')::integer else h.rate_period_ms end,
+    timeout_ms        = case when p_patch ? 'timeout_ms' then (p_patch->>'timeout_ms')::integer else h.timeout_ms end,
+    enabled           = case when p_patch ? 'enabled' then (p_patch->>'enabled')::boolean else h.enabled end,
+    updated_at        = now()
   where h.name = p_name
   returning h.* into v_row;
 

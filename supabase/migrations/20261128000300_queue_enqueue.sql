@@ -2,7 +2,8 @@
 
 -- queue.enqueue_many(events jsonb, owner uuid) -> table
 -- Inserts every event of the JSON array `p_events` in one statement. Each
--- element: {name, props?, run_at?, priority?, idempotency_key?, max_attempts?}.
+-- element: {name, props?, run_at?, priority?, idempotency_key?, max_attempts?,
+-- backoff_base_ms?, backoff_factor?, backoff_max_ms?}.
 -- Returns one row per element, in input order: the event id, its state and
 -- run_at, and `created` = false when an event with the same (name,
 -- idempotency_key) already existed (that event is returned, nothing written).
@@ -58,17 +59,22 @@ begin
            coalesce((x.e->>'priority')::smallint, 0::smallint) as priority,
            x.e->>'idempotency_key' as idempotency_key,
            (x.e->>'max_attempts')::integer as max_attempts,
+           (x.e->>'backoff_base_ms')::integer as backoff_base_ms,
+           (x.e->>'backoff_factor')::numeric as backoff_factor,
+           (x.e->>'backoff_max_ms')::integer as backoff_max_ms,
            -- Ids are drawn up front so each input element knows its row.
            nextval(pg_get_serial_sequence('queue.events', 'id')) as id
       from jsonb_array_elements(p_events) with ordinality x(e, ord)
   ),
   inserted as (
     insert into queue.events as ev (
-      id, name, props, state, priority, run_at, idempotency_key, max_attempts, owner
+      id, name, props, state, priority, run_at, idempotency_key, max_attempts,
+      backoff_base_ms, backoff_factor, backoff_max_ms, owner
     )
     select i.id, i.name, i.props,
            case when i.run_at > now() then 'scheduled' else 'queued' end::queue.event_state,
-           i.priority, i.run_at, i.idempotency_key, i.max_attempts, p_owner
+           i.priority, i.run_at, i.idempotency_key, i.max_attempts,
+           i.backoff_base_ms, i.backoff_factor, i.backoff_max_ms, p_owner
       from input i
      order by i.ord
     on conflict (name, idempotency_key) where idempotency_key is not null do nothing

@@ -1,37 +1,33 @@
--- Claiming events under a lease, and recording how each attempt ended.
+-- Claiming events under a lease, keeping leases alive, and recording how each
+-- attempt ended.
 
--- Extra lease time on top of the handler's timeout: covers the HTTP hop from
--- pg_net to dispatch, a cold start, and recording the outcome.
-create function queue._lease_margin()
+-- How long a claim or a heartbeat leases an event. Dispatchers heartbeat
+-- every 10 s, so a live attempt never loses its lease; a dead dispatcher's
+-- events come back within this time (plus the next tick).
+create function queue._lease()
 returns interval
 language sql immutable
 as $$ select interval '30 seconds' $$;
 
--- queue._backoff(attempt, base_ms, factor, max_ms) -> interval
+-- queue._backoff(attempt, base_ms, factor, max_ms, jitter) -> interval
 -- Delay before retry number `p_attempt` (1 = after the first failure):
--- base * factor^(attempt-1), capped at max, then jittered by +/-20% (never
--- above the cap) so a burst of failures does not retry in lockstep.
-create function queue._backoff(p_attempt integer, p_base_ms integer, p_factor numeric, p_max_ms integer)
+-- base * factor^(attempt-1), capped at max, times a random factor in
+-- [1 - jitter, 1 + jitter] (never above the cap) so a burst of failures does
+-- not retry in lockstep.
+create function queue._backoff(
+  p_attempt integer, p_base_ms integer, p_factor numeric, p_max_ms integer, p_jitter numeric
+)
 returns interval
 language sql volatile
 as $$
   select make_interval(secs => least(
     p_max_ms::numeric,
     least(p_max_ms::numeric, p_base_ms * power(p_factor, greatest(p_attempt - 1, 0)))
-      * (0.8 + 0.4 * random()::numeric)
+      * (1 - p_jitter + 2 * p_jitter * random()::numeric)
   ) / 1000.0)
 $$;
 
--- queue.claim(worker text, limit integer) -> setof queue._claimed
--- Takes up to `p_limit` due events, highest priority first (ties: earlier
--- run_at, then lower id), moves them to 'processing' under a lease of the
--- handler's timeout plus a margin, and opens a run row for each attempt.
---
--- Locking: FOR UPDATE SKIP LOCKED, so concurrent claimers never block each
--- other and never receive the same event; the partial unique index on
--- running runs is the last line of defence. First promotes scheduled events
--- whose run_at has come (bounded, also SKIP LOCKED). Events whose handler is
--- missing or disabled are left queued.
+-- What claim hands a dispatcher: the event, its run, and its handler.
 create type queue._claimed as (
   id bigint,
   run_id bigint,
@@ -41,14 +37,35 @@ create type queue._claimed as (
   priority smallint,
   run_at timestamptz,
   locked_until timestamptz,
-  owner uuid
+  owner uuid,
+  kind queue.handler_kind,
+  target text,
+  timeout_ms integer
 );
 
+-- queue.claim(worker text, limit integer) -> setof queue._claimed
+-- Takes up to `p_limit` due events, highest priority first (ties: earlier
+-- run_at, then lower id), moves them to 'processing' under a lease and opens
+-- a run for each attempt.
+--
+-- Locking: events are taken FOR UPDATE SKIP LOCKED, so concurrent claimers
+-- never block each other and never receive the same event (the unique index
+-- on running runs is the last line of defence). For names with a concurrency
+-- or rate limit, the handler row is locked FOR UPDATE first (in name order,
+-- so claimers cannot deadlock); the free slots are then counted in a new
+-- snapshot, which sees every claim committed by the previous lock holder. So
+-- limits hold across any number of concurrent claimers.
+-- Also promotes scheduled events whose run_at has come (bounded, SKIP LOCKED).
+-- Events whose handler is missing or disabled are left queued.
+-- Raises 22023 for a limit outside 1..1000.
 create function queue.claim(p_worker text, p_limit integer default 100)
 returns setof queue._claimed
 language plpgsql
 set search_path = ''
 as $$
+declare
+  v_locked text[];
+  v_slots jsonb;
 begin
   if p_limit is null or p_limit < 1 or p_limit > 1000 then
     raise exception using errcode = '22023', message = 'claim limit must be between 1 and 1000.';
@@ -64,44 +81,109 @@ begin
       for update skip locked
    );
 
+  select array_agg(l.name) into v_locked
+    from (
+      select h.name from queue.handlers h
+       where h.enabled
+         and (h.concurrency_limit is not null or h.rate_limit is not null)
+         and exists (select 1 from queue.events e
+                      where e.name = h.name and e.state = 'queued' and e.run_at <= now())
+       order by h.name
+         for update of h
+    ) l;
+
+  select coalesce(jsonb_object_agg(h.name, greatest(0, least(
+           coalesce(h.concurrency_limit - (
+             select count(*) from queue.events e where e.name = h.name and e.state = 'processing'), p_limit),
+           coalesce(h.rate_limit - (
+             select count(*) from queue.runs r
+              where r.name = h.name
+                and r.started_at > clock_timestamp() - make_interval(secs => h.rate_period_ms / 1000.0)), p_limit)
+         ))), '{}'::jsonb)
+    into v_slots
+    from queue.handlers h
+   where h.name = any(coalesce(v_locked, '{}'));
+
   return query
   with due as (
-    select e.id
-      from queue.events e
-     where e.state = 'queued'
-       and e.run_at <= now()
-       and exists (select 1 from queue.handlers h where h.name = e.name and h.enabled)
-     order by e.priority desc, e.run_at, e.id
+    select c.id
+      from queue.handlers h
+     cross join lateral (
+       select e.id, e.priority, e.run_at
+         from queue.events e
+        where e.name = h.name and e.state = 'queued' and e.run_at <= now()
+        order by e.priority desc, e.run_at, e.id
+        limit case
+                when h.concurrency_limit is null and h.rate_limit is null then p_limit
+                else coalesce((v_slots->>h.name)::integer, 0)
+              end
+          for update of e skip locked
+     ) c
+     where h.enabled
+     order by c.priority desc, c.run_at, c.id
      limit p_limit
-       for update of e skip locked
   ),
   claimed as (
     update queue.events e
        set state = 'processing',
            attempts = e.attempts + 1,
            locked_by = p_worker,
-           locked_until = now() + make_interval(secs => h.timeout_ms / 1000.0) + queue._lease_margin(),
+           locked_until = clock_timestamp() + queue._lease(),
            updated_at = now()
-      from due, queue.handlers h
-     where e.id = due.id and h.name = e.name
+      from due
+     where e.id = due.id
     returning e.*
   ),
   runs as (
-    insert into queue.runs (event_id, attempt, worker)
-    select c.id, c.attempts, p_worker from claimed c
+    insert into queue.runs (event_id, name, attempt, worker)
+    select c.id, c.name, c.attempts, p_worker from claimed c
     returning queue.runs.id as run_id, queue.runs.event_id
   )
-  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.locked_until, c.owner
-    from claimed c join runs r on r.event_id = c.id
+  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.locked_until, c.owner,
+         h.kind, h.target, h.timeout_ms
+    from claimed c
+    join runs r on r.event_id = c.id
+    join queue.handlers h on h.name = c.name
    order by c.priority desc, c.run_at, c.id;
 end;
 $$;
 
+-- queue.heartbeat(run_ids bigint[]) -> table (run_id, status)
+-- Called by dispatchers every few seconds for the attempts they are running.
+-- Extends the lease of each attempt still running and answers, per run:
+--   'running' - keep going (lease extended),
+--   'cancel'  - the event was cancelled: stop the handler, report 'cancelled',
+--   'gone'    - the attempt is over (its lease expired and it was reclaimed):
+--               stop and drop it; its outcome would be ignored.
+create function queue.heartbeat(p_run_ids bigint[])
+returns table (run_id bigint, status text)
+language sql
+set search_path = ''
+as $$
+  with live as (
+    update queue.events e
+       set locked_until = clock_timestamp() + queue._lease()
+      from queue.runs r
+     where r.id = any(p_run_ids) and r.outcome = 'running'
+       and e.id = r.event_id and e.state = 'processing'
+    returning r.id as run_id, e.cancel_requested_at
+  )
+  select u.id,
+         case
+           when l.run_id is null then 'gone'
+           when l.cancel_requested_at is not null then 'cancel'
+           else 'running'
+         end
+    from unnest(p_run_ids) u(id)
+    left join live l on l.run_id = u.id
+$$;
+
 -- queue.complete(run_id bigint, result jsonb) -> queue.event_state
 -- Records a successful attempt: the run 'succeeded', the event 'succeeded'
--- with its result. Returns null (and changes nothing) when the run is no
--- longer running, e.g. its lease expired and it was reclaimed: a late
--- outcome never overwrites a newer attempt.
+-- with its result (also when a cancel was requested meanwhile: it finished).
+-- Returns null (and changes nothing) when the run is no longer running, e.g.
+-- its lease expired and it was reclaimed: a late outcome never overwrites a
+-- newer attempt.
 create function queue.complete(p_run_id bigint, p_result jsonb default null)
 returns queue.event_state
 language plpgsql
@@ -110,8 +192,13 @@ as $$
 declare
   v_event_id bigint;
 begin
+  -- Lock order everywhere: the event row, then its run (see fail, reclaim).
+  perform 1 from queue.events e
+   where e.id = (select r.event_id from queue.runs r where r.id = p_run_id)
+     for update;
+
   update queue.runs r
-     set outcome = 'succeeded', result = p_result, finished_at = now()
+     set outcome = 'succeeded', result = p_result, finished_at = clock_timestamp()
    where r.id = p_run_id and r.outcome = 'running'
   returning r.event_id into v_event_id;
   if not found then
@@ -127,11 +214,14 @@ end;
 $$;
 
 -- queue.fail(run_id bigint, error jsonb, outcome queue.run_outcome) -> queue.event_state
--- Records a failed attempt (outcome 'failed', 'timed_out' or 'lost'). The
--- event is retried after a backoff from its handler's policy ('scheduled'),
--- or ends 'dead' once it has used max_attempts (the event's override, else
--- the handler's). Returns the event's new state, or null when the run is no
--- longer running (a stale outcome; nothing changes).
+-- Records an attempt that did not succeed ('failed', 'timed_out', 'lost' or
+-- 'cancelled'). A cancelled attempt, or any failure of an event whose cancel
+-- was requested, ends it 'cancelled'. Otherwise it is retried after a
+-- backoff ('scheduled') - the event's overrides, else its handler's policy -
+-- or ends 'dead' once it has used max_attempts. Returns the event's new
+-- state, or null when the run is no longer running (a stale outcome).
+-- Locking: the event row, then the run row (the order complete and reclaim
+-- use too, so concurrent outcomes and reclaims cannot deadlock).
 create function queue.fail(
   p_run_id bigint,
   p_error jsonb,
@@ -144,28 +234,32 @@ as $$
 declare
   v_event queue.events;
   v_handler queue.handlers;
-  v_max integer;
   v_state queue.event_state;
 begin
-  if p_outcome not in ('failed', 'timed_out', 'lost') then
-    raise exception using errcode = '22023', message = format('fail outcome must be failed, timed_out or lost, not %s.', p_outcome);
+  if p_outcome not in ('failed', 'timed_out', 'lost', 'cancelled') then
+    raise exception using errcode = '22023',
+      message = format('fail outcome must be failed, timed_out, lost or cancelled, not %s.', p_outcome);
   end if;
 
+  -- Lock order everywhere: the event row, then its run.
   select e.* into v_event
     from queue.events e
-    join queue.runs r on r.event_id = e.id
-   where r.id = p_run_id and r.outcome = 'running'
-     for update of e, r;
+   where e.id = (select r.event_id from queue.runs r where r.id = p_run_id)
+     for update;
+  perform 1 from queue.runs r where r.id = p_run_id and r.outcome = 'running' for update;
   if not found then
     return null;
   end if;
 
   select h.* into v_handler from queue.handlers h where h.name = v_event.name;
-  v_max := coalesce(v_event.max_attempts, v_handler.max_attempts, 5);
-  v_state := case when v_event.attempts >= v_max then 'dead' else 'scheduled' end;
+  v_state := case
+               when p_outcome = 'cancelled' or v_event.cancel_requested_at is not null then 'cancelled'
+               when v_event.attempts >= coalesce(v_event.max_attempts, v_handler.max_attempts, 5) then 'dead'
+               else 'scheduled'
+             end;
 
   update queue.runs r
-     set outcome = p_outcome, error = p_error, finished_at = now()
+     set outcome = p_outcome, error = p_error, finished_at = clock_timestamp()
    where r.id = p_run_id;
 
   update queue.events e
@@ -176,12 +270,13 @@ begin
          run_at = case
                     when v_state = 'scheduled' then now() + queue._backoff(
                       v_event.attempts,
-                      coalesce(v_handler.backoff_base_ms, 1000),
-                      coalesce(v_handler.backoff_factor, 2),
-                      coalesce(v_handler.backoff_max_ms, 3600000))
+                      coalesce(v_event.backoff_base_ms, v_handler.backoff_base_ms, 1000),
+                      coalesce(v_event.backoff_factor, v_handler.backoff_factor, 2),
+                      coalesce(v_event.backoff_max_ms, v_handler.backoff_max_ms, 3600000),
+                      coalesce(v_handler.backoff_jitter, 0.2))
                     else e.run_at
                   end,
-         finished_at = case when v_state = 'dead' then now() end,
+         finished_at = case when v_state in ('dead', 'cancelled') then now() end,
          updated_at = now()
    where e.id = v_event.id;
   return v_state;
@@ -192,8 +287,9 @@ $$;
 -- Records a whole batch of outcomes in one call, which is how dispatch
 -- reports back (one round trip per batch). Each element:
 --   {"run_id": 1, "ok": true,  "result": ...}
---   {"run_id": 2, "ok": false, "error": {"message": ...}, "outcome": "failed"|"timed_out"}
--- `state` is null for a stale outcome (see complete/fail).
+--   {"run_id": 2, "ok": false, "error": {"message": ...}, "outcome": "failed"|"timed_out"|"cancelled"}
+-- `state` is null for a stale outcome (see complete/fail). Outcomes are
+-- applied in run id order so concurrent settles lock rows in one order.
 create function queue.settle(p_outcomes jsonb)
 returns table (run_id bigint, event_id bigint, state queue.event_state)
 language plpgsql
@@ -208,7 +304,9 @@ begin
     raise exception using errcode = '22023', message = 'outcomes must be a JSON array.';
   end if;
 
-  for v_item in select x from jsonb_array_elements(p_outcomes) x loop
+  for v_item in
+    select x from jsonb_array_elements(p_outcomes) x order by (x->>'run_id')::bigint
+  loop
     v_run_id := (v_item->>'run_id')::bigint;
     run_id := v_run_id;
     event_id := (select r.event_id from queue.runs r where r.id = v_run_id);
@@ -228,10 +326,11 @@ $$;
 
 -- queue.reclaim(limit integer) -> integer
 -- Ends the attempts whose lease expired without an outcome (dispatcher
--- crashed, the pg_net request was dropped, the function timed out): each run
--- is recorded as 'lost' and its event is retried or ends dead, exactly as a
--- failure would. Returns how many were reclaimed. SKIP LOCKED: an event being
--- settled right now is left to that settle.
+-- crashed, the pg_net request was dropped, the function was killed): each
+-- run is recorded as 'lost' and its event is retried, ends dead, or - if a
+-- cancel was requested - ends cancelled, exactly as a failure would.
+-- Returns how many were reclaimed. SKIP LOCKED: an event being settled right
+-- now is left to that settle.
 create function queue.reclaim(p_limit integer default 10000)
 returns integer
 language plpgsql
@@ -245,8 +344,8 @@ begin
     select r.id
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.locked_until < now()
-     order by e.locked_until
+     where e.state = 'processing' and e.locked_until < clock_timestamp()
+     order by e.id
      limit p_limit
        for update of e skip locked
   loop

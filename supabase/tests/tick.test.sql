@@ -23,15 +23,15 @@ select results_eq('select reclaimed, batches from queue.tick(2, 10)', $$values (
 select is((select outcome::text from queue.runs where id = :r1), 'lost', 'the interrupted attempt is recorded as lost');
 select is((select state::text from queue.events where id = :ev), 'processing', 'the reclaimed event is claimed again in the same tick');
 select is((select attempts from queue.events where id = :ev), 2, 'the lost attempt counts');
-select is((select count(*) from net.http_request_queue where id > :before_req), 1::bigint,
+select is((select count(*) from net.http_request_queue where id > :before_req and url like '%/functions/v1/dispatch'), 1::bigint,
   'one pg_net request for the batch, not one per event');
 select results_eq(
   format($q$select jsonb_array_length(convert_from(body, 'UTF8')::jsonb->'events'), convert_from(body, 'UTF8')::jsonb->'handlers'->'TapTick'->>'kind', url
-            from net.http_request_queue where id > %s$q$, :before_req),
+            from net.http_request_queue where id > %s and url like '%%/functions/v1/dispatch'$q$, :before_req),
   $$values (2, 'code', (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/dispatch')$$,
   'the request carries both events and the handler mapping to dispatch');
 select is(
-  (select headers->>'Authorization' from net.http_request_queue where id > :before_req),
+  (select headers->>'Authorization' from net.http_request_queue where id > :before_req and url like '%/functions/v1/dispatch'),
   'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key'),
   'the request authenticates with the service role key from Vault');
 

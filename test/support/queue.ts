@@ -82,3 +82,20 @@ export async function rowCounts(sql: Sql) {
            (select count(*) from net.http_request_queue)::int as requests`;
   return row;
 }
+
+/**
+ * Turns kicks off (settings.kicks) and waits until no drainer is running, so
+ * a test that claims or ticks by hand is not raced by a kicked drainer.
+ * `setKicks(sql, true)` turns them back on.
+ */
+export async function setKicks(sql: Sql, on: boolean, timeoutMs = 90_000): Promise<void> {
+  await sql`update queue.settings set kicks = ${on}`;
+  if (on) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [{ idle }] = await sql`select active_until < clock_timestamp() as idle from queue._drainer`;
+    if (idle) return;
+    if (Date.now() > deadline) throw new Error('a drainer is still running');
+    await sleep(200);
+  }
+}

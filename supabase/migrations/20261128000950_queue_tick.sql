@@ -13,19 +13,22 @@ as $$
   select s.decrypted_secret from vault.decrypted_secrets s where s.name = p_name limit 1
 $$;
 
--- queue.tick(batch_size integer, max_batches integer) -> table (batches, events, reclaimed)
+-- queue.tick(batch_size integer, max_batches integer) -> table (batches, events, reclaimed, scheduled)
 -- One pass of the scheduler:
 --   1. reclaim expired leases (their attempts are recorded as lost);
---   2. claim due events in batches of `p_batch_size`, at most `p_max_batches`
+--   2. enqueue the due occurrences of recurring schedules;
+--   3. claim due events in batches of `p_batch_size`, at most `p_max_batches`
 --      batches (Default: 100 x 10);
---   3. for each batch, one net.http_post to the dispatch function carrying
---      the events and the handler mapping for their names.
+--   4. for each batch, one net.http_post to the dispatch function carrying
+--      the events and the handler mapping for their names;
+--   5. kick a drainer if more events come due within the next minute, so
+--      they start on time rather than at the next tick.
 -- pg_net sends the requests only after this transaction commits, so dispatch
 -- never sees an event whose claim could still roll back.
 -- Raises nothing when the Vault secrets are missing: it logs a warning and
 -- claims nothing, so events stay queued instead of being leased to nobody.
 create function queue.tick(p_batch_size integer default 100, p_max_batches integer default 10)
-returns table (batches integer, events integer, reclaimed integer)
+returns table (batches integer, events integer, reclaimed integer, scheduled integer)
 language plpgsql
 set search_path = ''
 as $$
@@ -41,6 +44,7 @@ begin
   batches := 0;
   events := 0;
   reclaimed := queue.reclaim();
+  scheduled := queue.enqueue_due_schedules();
 
   if v_url is null or v_key is null then
     raise warning 'queue.tick: Vault secrets project_url and service_role_key are required to dispatch; nothing was claimed.';
@@ -51,7 +55,7 @@ begin
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
 
-    select jsonb_agg(to_jsonb(c) order by c.priority desc, c.run_at, c.id), count(*)
+    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id), count(*)
       into v_events, v_count
       from queue.claim(v_worker, p_batch_size) c;
     exit when v_count = 0;
@@ -80,10 +84,20 @@ begin
     exit when v_count < p_batch_size;
   end loop;
 
+  if queue.next_due_at() < now() + queue._kick_horizon() then
+    perform queue.kick();
+  end if;
   return next;
 end;
 $$;
 
 -- Every minute. pg_cron's schedule() replaces a job of the same name, so
--- re-running this migration's statement is harmless.
+-- re-running these statements is harmless.
 select cron.schedule('queue-tick', '* * * * *', 'select queue.tick()');
+select cron.schedule('queue-prune', '*/5 * * * *', 'select queue.prune()');
+
+-- Every queue function is callable by service_role only; PUBLIC (and so
+-- anon and authenticated) gets nothing. Functions added by later migrations
+-- must repeat these two lines.
+revoke execute on all functions in schema queue from public, anon, authenticated;
+grant execute on all functions in schema queue to service_role;

@@ -1,0 +1,87 @@
+// The drainer: what a kick starts. Claims due events itself and runs them as
+// they come, polling for new ones and waiting for near-due ones, for a
+// bounded time (an edge function has a wall-clock limit). See
+// supabase/migrations/*_queue_kick.sql for when kicks are sent.
+import { claim, drainAlive, drainStop, nextDueAt, type ClaimedWithHandler, type Sql } from '../../src/shared/db.ts';
+import type { HandlerTarget, RunDeps } from './run-event.ts';
+import { createRunner } from './runner.ts';
+
+export interface DrainOptions {
+  /** How long to keep claiming, in ms. (Default: 60000: until the next per-minute tick) */
+  budgetMs?: number;
+  /** Pause between claims when nothing was due, in ms. (Default: 100) */
+  pollMs?: number;
+  /** Most attempts running at once. (Default: 200) */
+  maxInFlight?: number;
+  /** (Default: 10000) */
+  heartbeatMs?: number;
+}
+
+export interface DrainResult {
+  worker: string;
+  claimed: number;
+  settled: number;
+  dropped: number;
+  ms: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function split(events: ClaimedWithHandler[]) {
+  const handlers: Record<string, HandlerTarget> = {};
+  for (const e of events) handlers[e.name] = { kind: e.kind, target: e.target, timeout_ms: e.timeout_ms };
+  return handlers;
+}
+
+export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Promise<DrainResult> {
+  const budget = opts.budgetMs ?? 60_000;
+  const poll = opts.pollMs ?? 100;
+  const maxInFlight = opts.maxInFlight ?? 200;
+  const started = Date.now();
+  const worker = `drain:${crypto.randomUUID()}`;
+  const runner = createRunner({ sql, run, heartbeatMs: opts.heartbeatMs, settleEveryMs: 50 });
+  let claimed = 0;
+  let lastAlive = 0;
+
+  const take = async () => {
+    const free = maxInFlight - runner.inFlight;
+    if (free <= 0) return 0;
+    const events = await claim(sql, worker, Math.min(free, 100));
+    runner.start(events, split(events));
+    claimed += events.length;
+    return events.length;
+  };
+
+  let result: Awaited<ReturnType<typeof runner.idle>>;
+  try {
+    while (Date.now() - started < budget) {
+      if (Date.now() - lastAlive > 2_000) {
+        await drainAlive(sql, 10);
+        lastAlive = Date.now();
+      }
+      const got = await take();
+      if (got === 100) continue; // more may be due right now
+      if (got === 0 && runner.inFlight === 0) {
+        const next = await nextDueAt(sql);
+        const left = budget - (Date.now() - started);
+        if (next === null || next.getTime() - Date.now() > left) {
+          // Nothing to do within the budget. Stop, then look once more: an
+          // insert that saw this drainer active has committed by now.
+          await drainStop(sql);
+          if ((await take()) === 0) break;
+          lastAlive = 0;
+          continue;
+        }
+      }
+      await sleep(poll);
+    }
+    if (Date.now() - started >= budget) {
+      // Out of time: hand over to a fresh drainer if work is near.
+      await drainStop(sql);
+      await sql`select queue.kick() where queue.next_due_at() < now() + queue._kick_horizon()`;
+    }
+  } finally {
+    result = await runner.idle();
+  }
+  return { worker, claimed, settled: result.settled.length, dropped: result.dropped, ms: Date.now() - started };
+}

@@ -1,0 +1,151 @@
+-- On-time starts with a per-minute cron: kicks and drainers.
+--
+-- pg_cron fires once a minute, so the tick alone would start events up to
+-- 60 s late. Instead, an insert of an event due soon "kicks" dispatch through
+-- pg_net (sent when the inserting transaction commits). The kicked dispatch
+-- becomes a drainer: it claims and runs due events, polls for new ones and
+-- waits for near-due ones, for a bounded time. While a drainer is active no
+-- further kicks are sent, so a burst of inserts makes one call. The
+-- per-minute tick stays the safety net: it dispatches whatever is due and
+-- kicks a drainer if anything comes due within the next minute.
+
+-- The drainer's liveness: one row. active_until is pushed forward by a
+-- running drainer; a kick sets it too, to debounce concurrent kicks.
+create table queue._drainer (
+  id           boolean primary key default true constraint drainer_one_row check (id),
+  active_until timestamptz not null default '-infinity',
+  kicked_at    timestamptz
+);
+insert into queue._drainer default values;
+alter table queue._drainer enable row level security;
+comment on table queue._drainer is 'Internal: whether a dispatch drainer is running, to debounce kicks.';
+
+-- How far ahead an insert or a tick looks for events a drainer should wait
+-- for: events due later than this are left to a later tick.
+create function queue._kick_horizon()
+returns interval
+language sql immutable
+as $$ select interval '60 seconds' $$;
+
+-- The advisory lock key that orders kickers against a stopping drainer.
+create function queue._drain_lock_key()
+returns bigint
+language sql immutable
+as $$ select 7428170135::bigint $$;
+
+-- queue.kick() -> boolean
+-- Asks dispatch to drain now, unless a drainer is active (or was kicked in
+-- the last 10 s) or settings.kicks is off. Returns true when it sent a kick.
+--
+-- Locking: takes the drain advisory lock in shared mode until the caller's
+-- transaction ends. A drainer that is about to stop takes it exclusively
+-- (drain_stop), so it waits for every transaction that saw it active; its
+-- last look for due events then sees their rows. Without this, an event
+-- committed just as the drainer stopped would wait for the next minute.
+-- The first transaction to find no drainer updates the row and kicks;
+-- concurrent ones wait for it and then see the kick. Once per transaction.
+create function queue.kick()
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_url text;
+  v_key text;
+begin
+  if current_setting('queue.kick_checked', true) = 'on'
+     or not (select s.kicks from queue.settings s) then
+    return false;
+  end if;
+  perform set_config('queue.kick_checked', 'on', true);
+  perform pg_advisory_xact_lock_shared(queue._drain_lock_key());
+
+  update queue._drainer d
+     set active_until = clock_timestamp() + interval '10 seconds', kicked_at = clock_timestamp()
+   where d.active_until <= clock_timestamp();
+  if not found then
+    return false;
+  end if;
+
+  v_url := queue._secret('project_url');
+  v_key := queue._secret('service_role_key');
+  if v_url is null or v_key is null then
+    return false;
+  end if;
+  perform net.http_post(
+    url := rtrim(v_url, '/') || '/functions/v1/dispatch/drain',
+    body := jsonb_build_object('reason', 'kick'),
+    headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
+    -- A drainer runs for its budget plus its last handlers' timeouts.
+    timeout_milliseconds := 300000
+  );
+  return true;
+end;
+$$;
+
+-- Statement-level: one check per INSERT statement, however many rows.
+create function queue._kick_on_insert()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
+    perform queue.kick();
+  end if;
+  return null;
+end;
+$$;
+
+create trigger events_kick_on_insert
+  after insert on queue.events
+  referencing new table as inserted
+  for each statement execute function queue._kick_on_insert();
+
+-- queue.drain_alive(seconds integer) -> void
+-- A running drainer calls this every loop: "I am draining for the next
+-- `p_seconds`; don't kick another one."
+create function queue.drain_alive(p_seconds integer default 10)
+returns void
+language sql
+set search_path = ''
+as $$
+  update queue._drainer
+     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds))
+$$;
+
+-- queue.drain_stop() -> void
+-- A drainer that found nothing to do marks itself gone. Waits (exclusive
+-- advisory lock) for transactions that saw it active to finish, so that the
+-- drainer's next look for due events, after this commits, sees their rows.
+create function queue.drain_stop()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform pg_advisory_xact_lock(queue._drain_lock_key());
+  update queue._drainer set active_until = '-infinity';
+end;
+$$;
+
+-- queue.next_due_at() -> timestamptz
+-- When the next event becomes due (null if none is waiting); now() if some
+-- are queued but were not claimable (held by a concurrency or rate limit).
+-- A drainer keeps polling until then if it is within its budget.
+create function queue.next_due_at()
+returns timestamptz
+language sql stable
+set search_path = ''
+as $$
+  -- Per enabled handler, so queued events of a disabled handler (which no
+  -- one may claim) do not keep drainers polling.
+  select case
+           when exists (
+             select 1 from queue.handlers h
+              where h.enabled
+                and exists (select 1 from queue.events e where e.name = h.name and e.state = 'queued')
+           ) then now()
+           else (select min(e.run_at) from queue.events e where e.state = 'scheduled')
+         end
+$$;
