@@ -42,7 +42,7 @@ describe('bad input', () => {
 
   it('answers an oversized batch with 413, writing nothing', async () => {
     const before = await rowCounts(sql);
-    const events = Array.from({ length: 1001 }, () => ({ name: 'Addition', props: { x: 1, y: 1 } }));
+    const events = Array.from({ length: 10_001 }, () => ({ name: 'Addition', props: { x: 1, y: 1 } }));
     const res = await call('enqueue', { method: 'POST', json: { events } });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');

@@ -16,9 +16,11 @@ const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-start-'));
 chmodSync(stateDir, 0o755);
 let env: NodeJS.ProcessEnv;
 let running: ChildProcess | undefined;
+/** Everything the `npm start` processes printed, for failure messages. */
+let output = '';
 
 afterAll(() => {
-  if (running?.exitCode === null) process.kill(-running.pid!, 'SIGKILL');
+  try { if (running?.exitCode === null) process.kill(-running.pid!, 'SIGKILL'); } catch { /* already gone */ }
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -27,6 +29,8 @@ async function npmStart(): Promise<{ child: ChildProcess; out: string }> {
   const child = spawn('npm', ['start'], { cwd: repo, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running = child;
   let out = '';
+  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${out}`)), 120_000);
     const onData = (d: Buffer) => {
@@ -52,6 +56,13 @@ function descendants(pid: number): number[] {
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+
+/** Waits until none of `pids` is alive (npm exits before the stack it started has finished stopping). */
+async function gone(pids: number[], timeoutMs = 30_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive);
+}
 
 describe('npm start', () => {
   it('prints the URLs and keys, runs the queue, stops everything on Ctrl-C and keeps the data', { timeout: 300_000 }, async () => {
@@ -84,9 +95,8 @@ describe('npm start', () => {
     expect(tree.length).toBeGreaterThanOrEqual(6); // npm, node, postgres (+ its workers), 4 × deno
     process.kill(-first.child.pid!, 'SIGINT');
     await exited(first.child);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(tree.filter(alive)).toEqual([]);
-    expect(existsSync(join(stateDir, 'stack.json'))).toBe(false);
+    expect(await gone(tree)).toEqual([]);
+    expect(existsSync(join(stateDir, 'stack.json')), output).toBe(false);
 
     // Started again, the data is still there.
     const second = await npmStart();
@@ -98,8 +108,7 @@ describe('npm start', () => {
     const secondTree = descendants(second.child.pid!);
     execFileSync('npm', ['run', 'stop'], { cwd: repo, env, stdio: 'pipe' });
     await exited(second.child);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(secondTree.filter(alive)).toEqual([]);
+    expect(await gone(secondTree)).toEqual([]);
 
     // npm run reset deletes the data.
     execFileSync('npm', ['run', 'reset'], { cwd: repo, env, stdio: 'pipe' });

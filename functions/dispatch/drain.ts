@@ -11,6 +11,8 @@ export interface DrainOptions {
   budgetMs?: number;
   /** Pause between claims when nothing was due, in ms. (Default: 100) */
   pollMs?: number;
+  /** How long to linger with nothing to do before stopping, so a burst spread over time makes one kick. (Default: 1000) */
+  idleMs?: number;
   /** Most attempts running at once. (Default: 200) */
   maxInFlight?: number;
   /** (Default: 10000) */
@@ -37,6 +39,8 @@ export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Pr
   const budget = opts.budgetMs ?? 60_000;
   const poll = opts.pollMs ?? 100;
   const maxInFlight = opts.maxInFlight ?? 200;
+  const idleMs = opts.idleMs ?? 1000;
+  let lastWork = Date.now();
   const started = Date.now();
   const worker = `drain:${crypto.randomUUID()}`;
   const runner = createRunner({ sql, run, heartbeatMs: opts.heartbeatMs, settleEveryMs: 50 });
@@ -60,8 +64,9 @@ export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Pr
         lastAlive = Date.now();
       }
       const got = await take();
+      if (got > 0 || runner.inFlight > 0) lastWork = Date.now();
       if (got === 100) continue; // more may be due right now
-      if (got === 0 && runner.inFlight === 0) {
+      if (got === 0 && runner.inFlight === 0 && Date.now() - lastWork > idleMs) {
         const next = await nextDueAt(sql);
         const left = budget - (Date.now() - started);
         if (next === null || next.getTime() - Date.now() > left) {
@@ -70,6 +75,7 @@ export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Pr
           await drainStop(sql);
           if ((await take()) === 0) break;
           lastAlive = 0;
+          lastWork = Date.now();
           continue;
         }
       }

@@ -230,7 +230,8 @@ export async function startNetWorker(opts: NetWorkerOptions): Promise<NetWorker>
       await Promise.race([loop, delay(STOP_GRACE_MS)]);
       await Promise.race([Promise.allSettled(inFlight), delay(STOP_GRACE_MS)]);
       for (const ctl of controllers) ctl.abort(STOPPED); // stragglers go back to the queue, like a rolled-back real batch
-      await Promise.allSettled(inFlight);
+      // Bounded: an in-flight request may be waiting on a database that is already gone.
+      await Promise.race([Promise.allSettled(inFlight), delay(STOP_GRACE_MS)]);
       const requeued = requeue.map((r) => ({ ...r, body: r.body?.toString('base64') ?? null }));
       const drain = async () => {
         while (flushing) await flushing;

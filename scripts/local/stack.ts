@@ -11,6 +11,7 @@ import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
 import { startFunction, type FunctionProcess } from './functions.ts';
 import { startGateway, type GatewayRoute } from './gateway.ts';
 import { localKeys, type LocalKeys } from './keys.ts';
+import { startRealtime, type RealtimeServer } from './realtime/server.ts';
 import { startNetWorker, type NetWorker } from './net-worker.ts';
 import { installPgNetExtension } from './pg-net.ts';
 import {
@@ -44,6 +45,8 @@ export interface Stack extends StackInfo {
   netWorker: NetWorker;
   /** Restarts one function's Deno process (e.g. after a kill -9 in a test). */
   restartFunction(name: string): Promise<void>;
+  /** Restarts the Realtime stand-in; its clients reconnect, and get what was committed meanwhile. */
+  restartRealtime(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -109,7 +112,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const started: Array<() => Promise<void>> = [() => pg.stop()];
   const stopAll = async () => {
-    for (const stop of started.reverse()) await stop().catch(() => {});
+    // Each part gets a bounded time: a stop that waits on a dead database must not hang the rest.
+    for (const stop of started.reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stop().catch(() => {}), new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      clearTimeout(timer);
+    }
   };
 
   try {
@@ -157,11 +165,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const routes = () => new Map<string, GatewayRoute>(
       [...functions.values()].map((f) => [f.config.name, { name: f.config.name, port: f.port, verifyJwt: f.config.verifyJwt }]),
     );
-    const gateway: Server = await startGateway({ port: apiPort, jwtSecret: keys.jwtSecret, routes }) as unknown as Server;
+    let realtime: RealtimeServer | undefined;
+    const gateway: Server = await startGateway({
+      port: apiPort, jwtSecret: keys.jwtSecret, routes,
+      onUpgrade: (req, socket, head) => (realtime ? realtime.handleUpgrade(req, socket, head) : socket.destroy()),
+    }) as unknown as Server;
     started.push(() => new Promise<void>((resolve) => {
       gateway.close(() => resolve());
       (gateway as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     }));
+    const realtimeOptions = {
+      dbUrl, jwtSecret: keys.jwtSecret, stateFile: join(stateDir, 'realtime-subscriptions.json'),
+      log: (line: string) => log(line),
+    };
+    realtime = await startRealtime(realtimeOptions);
+    // Stopped before the gateway: its WebSockets would keep the gateway's listener open.
+    started.push(async () => { await realtime?.stop(); });
 
     const info: StackInfo = {
       apiUrl, functionsUrl: `${apiUrl}/functions/v1`, dbUrl,
@@ -169,7 +188,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     };
     writeFileSync(join(stateDir, 'stack.json'), JSON.stringify({ ...info, pid: process.pid }, null, 2) + '\n');
 
-    return {
+    const stack = {
       ...info,
       postgres: pg,
       functions,
@@ -184,6 +203,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         rmSync(join(stateDir, 'stack.json'), { force: true });
       },
     };
+    // Not enumerable: spreading a Stack leaves plain, serializable StackInfo
+    // data (test/support/global-setup.ts hands it to test workers that way).
+    return Object.defineProperty(stack, 'restartRealtime', {
+      enumerable: false,
+      value: async () => {
+        const old = realtime;
+        realtime = undefined;
+        await old?.stop();
+        realtime = await startRealtime(realtimeOptions);
+      },
+    }) as Stack;
   } catch (err) {
     await stopAll();
     throw err;

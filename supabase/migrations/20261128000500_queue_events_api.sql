@@ -185,7 +185,7 @@ select n.name,
        coalesce(c.succeeded, 0)::bigint  as succeeded,
        coalesce(c.dead, 0)::bigint       as dead,
        coalesce(c.cancelled, 0)::bigint  as cancelled,
-       extract(epoch from now() - c.oldest_due_at) * 1000 as oldest_due_age_ms,
+       (extract(epoch from now() - c.oldest_due_at) * 1000)::float8 as oldest_due_age_ms,
        coalesce(r.runs_last_minute, 0)::bigint as runs_last_minute,
        coalesce(r.runs_last_5_minutes, 0)::bigint as runs_last_5_minutes,
        coalesce(r.failures_last_5_minutes, 0)::bigint as failures_last_5_minutes

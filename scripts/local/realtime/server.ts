@@ -1,0 +1,124 @@
+// LOCAL ONLY. A stand-in for Supabase Realtime (postgres_changes, broadcast,
+// presence) at ws://127.0.0.1:<api port>/realtime/v1/websocket, so an
+// unmodified supabase-js client works against the local stack. The gateway
+// hands it WebSocket upgrades; it reads the database's change stream (see
+// wal-reader.ts) and sends each subscriber what RLS lets it see (deliver.ts).
+//
+// The socket is authorized like Realtime's UserSocket: the `apikey` query
+// parameter must be a valid project JWT, else the upgrade is refused with 403.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import postgres from 'postgres';
+import { WebSocketServer } from 'ws';
+import { verifyToken } from './auth.ts';
+import { Connection } from './connection.ts';
+import { deliver } from './deliver.ts';
+import { Presence } from './presence.ts';
+import { Registry, type Context } from './registry.ts';
+import { ResumeGate } from './resume.ts';
+import { isVsn } from './serializer.ts';
+import { WalReader } from './wal-reader.ts';
+
+export interface RealtimeOptions {
+  dbUrl: string;
+  jwtSecret: string;
+  /** Where the live subscriptions are recorded for a restart (Default: none: a restart does not wait for clients). */
+  stateFile?: string;
+  /** How often the change stream is polled (Default: 25 ms). */
+  pollIntervalMs?: number;
+  /** How long a restart waits for the previous subscriptions to rejoin (Default: 10000 ms). */
+  resumeGraceMs?: number;
+  /** (Default: 'supabase_realtime_local') */
+  slotName?: string;
+  /** (Default: 'supabase_realtime') */
+  publication?: string;
+  log?: (line: string) => void;
+}
+
+export interface RealtimeServer {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Finishes the delivery in progress, records the subscriptions, closes every socket. */
+  stop(): Promise<void>;
+}
+
+export const REALTIME_PATH = '/realtime/v1/websocket';
+
+const refuse = (socket: Duplex, status: string) => {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+};
+
+export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServer> {
+  const log = opts.log ?? (() => {});
+  const sql = postgres(opts.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'realtime_local' } });
+  const connections = new Set<Connection>();
+  let gate: ResumeGate | undefined;
+  const registry = new Registry(() => gate?.changed());
+  const ctx: Context = { sql, jwtSecret: opts.jwtSecret, publication: opts.publication ?? 'supabase_realtime', registry, presence: new Presence(), log };
+  gate = new ResumeGate(opts.stateFile, opts.resumeGraceMs ?? 10_000, () => registry.resumeKeys());
+  const reader = new WalReader(sql, opts.slotName ?? 'supabase_realtime_local', ctx.publication);
+  try {
+    await reader.ensureSlot();
+  } catch (err) {
+    await sql.end();
+    throw err;
+  }
+  const wss = new WebSocketServer({ noServer: true });
+
+  let stopping = false;
+  let wake: () => void = () => {};
+  const pause = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    wake = () => { clearTimeout(timer); resolve(); };
+  });
+
+  /** Poll, deliver, then advance the slot: nothing is confirmed before it was sent. */
+  const loop = (async () => {
+    let failures = 0;
+    while (!stopping) {
+      let more = false;
+      try {
+        if (gate.isOpen()) {
+          const batch = await reader.peek();
+          if (batch.changes.length) await deliver(sql, batch.changes, registry.subscribers());
+          if (batch.advanceTo) await reader.advance(batch.advanceTo);
+          more = batch.full;
+        }
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (!stopping) log(`realtime: reading changes failed (${err instanceof Error ? err.message : String(err)}); retrying`);
+      }
+      if (!more && !stopping) await pause(failures ? Math.min(5000, 100 * 2 ** failures) : opts.pollIntervalMs ?? 25);
+    }
+  })();
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname.replace(/\/$/, '') !== REALTIME_PATH) return refuse(socket, '404 Not Found');
+      if (stopping) return refuse(socket, '503 Service Unavailable');
+      const vsn = url.searchParams.get('vsn') ?? '1.0.0';
+      const apiKey = (req.headers['x-api-key'] as string | undefined) ?? url.searchParams.get('apikey') ?? '';
+      if (!isVsn(vsn)) return refuse(socket, '403 Forbidden');
+      void verifyToken(opts.jwtSecret, apiKey).then((verified) => {
+        if (!verified.ok || stopping) return refuse(socket, '403 Forbidden');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const conn = new Connection(ctx, ws, vsn, apiKey);
+          connections.add(conn);
+          ws.on('close', () => connections.delete(conn));
+        });
+      });
+    },
+
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      wake();
+      await loop;
+      gate.freeze();
+      for (const conn of connections) conn.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await sql.end({ timeout: 2 });
+    },
+  };
+}

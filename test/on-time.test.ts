@@ -1,0 +1,46 @@
+// On-time starts without waiting for the per-minute tick: the cron job is
+// paused in the test stack and nothing here calls tick, so every run below
+// was started by a kicked drainer. (Latency figures: npm run bench.)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, db, eventsById, registerHandler, runsOf } from './support/queue.ts';
+
+const sql = db();
+beforeAll(() => registerHandler(sql, { name: 'Addition', kind: 'code', target: 'Addition' }));
+afterAll(() => sql.end());
+
+async function waitSucceeded(id: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [e] = await eventsById(sql, [id]);
+    if (e.state === 'succeeded') return e;
+    if (Date.now() > deadline) throw new Error(`event ${id} is ${e.state}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('on-time starts', () => {
+  it('runs an event due now without any tick', async () => {
+    const { body } = await call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: 1, y: 2 } } });
+    const event = await waitSucceeded(body.id, 10_000);
+    expect(event.result).toBe(3);
+  });
+
+  it('runs an event due in 3 s at its time, not before, without any tick', async () => {
+    const runAt = new Date(Date.now() + 3000);
+    const { body } = await call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: 2, y: 2 }, run_at: runAt.toISOString() } });
+    await waitSucceeded(body.id, 15_000);
+    const [run] = await runsOf(sql, body.id);
+    expect(new Date(run.started_at).getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+  });
+
+  it('makes one kick for a burst of inserts', async () => {
+    // Every pg_net request takes the next id; nothing but kicks makes requests here.
+    const lastRequestId = async () => Number((await sql`select last_value from net.http_request_queue_id_seq`)[0].last_value);
+    await new Promise((r) => setTimeout(r, 11_000)); // let earlier drainers finish and the debounce lapse
+    const before = await lastRequestId();
+    const requests = Array.from({ length: 50 }, (_, i) => call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: i, y: 0 } } }));
+    const ids = (await Promise.all(requests)).map((r) => r.body.id as number);
+    for (const id of ids) await waitSucceeded(id, 10_000);
+    expect((await lastRequestId()) - before).toBe(1);
+  });
+});
