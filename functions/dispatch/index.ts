@@ -12,7 +12,7 @@ const env = (name: string) => {
 const optional = (name: string) => (Deno.env.get(name) ? Number(Deno.env.get(name)) : undefined);
 
 const app = createApp({
-  sql: connect(env('SUPABASE_DB_URL'), { max: 10 }),
+  sql: connect(env('SUPABASE_DB_URL'), { max: 10, name: 'supaqueue-dispatch' }),
   functionsUrl: `${env('SUPABASE_URL')}/functions/v1`,
   serviceRoleKey: env('SUPABASE_SERVICE_ROLE_KEY'),
   heartbeatMs: optional('QUEUE_HEARTBEAT_MS'),

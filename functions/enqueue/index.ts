@@ -5,4 +5,4 @@ import { createApp } from './app.ts';
 const dbUrl = Deno.env.get('SUPABASE_DB_URL');
 if (!dbUrl) throw new Error('SUPABASE_DB_URL is not set');
 
-Deno.serve(createApp({ sql: connect(dbUrl) }).fetch);
+Deno.serve(createApp({ sql: connect(dbUrl, { name: 'supaqueue-enqueue' }) }).fetch);

@@ -45,6 +45,11 @@ export interface Stack extends StackInfo {
   netWorker: NetWorker;
   /** Restarts one function's Deno process (e.g. after a kill -9 in a test). */
   restartFunction(name: string): Promise<void>;
+  /** Stops Postgres ('fast' or 'immediate', i.e. a crash) and starts it again on the same data. */
+  restartPostgres(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Stops the pg_net worker: requests stay queued, unsent, until startNetWorker. */
+  stopNetWorker(): Promise<void>;
+  startNetWorker(): Promise<void>;
   /** Restarts the Realtime stand-in; its clients reconnect, and get what was committed meanwhile. */
   restartRealtime(): Promise<void>;
   stop(): Promise<void>;
@@ -105,7 +110,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const user = pgUser();
   const dataDir = resolveDataDir(stateDir, user);
   const created = initCluster(dataDir, user, log);
-  const pg = await startPostgres(dataDir, dbPort, join(logDir, 'postgres.log'), user);
+  let pg = await startPostgres(dataDir, dbPort, join(logDir, 'postgres.log'), user);
 
   const keys: LocalKeys = await localKeys();
   const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`;
@@ -141,8 +146,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await sql.end();
     }
 
-    const netWorker = await startNetWorker({ dbUrl, log: (line) => log(`pg_net worker: ${line}`) });
-    started.push(() => netWorker.stop());
+    const netWorkerOptions = { dbUrl, log: (line: string) => log(`pg_net worker: ${line}`) };
+    let netWorker: NetWorker | undefined = await startNetWorker(netWorkerOptions);
+    started.push(async () => { await netWorker?.stop(); });
 
     const env = {
       SUPABASE_URL: apiUrl,
@@ -190,9 +196,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const stack = {
       ...info,
-      postgres: pg,
+      get postgres() { return pg; },
       functions,
-      netWorker,
+      get netWorker() { return netWorker!; },
+      async restartPostgres(mode: 'fast' | 'immediate' = 'fast') {
+        await pg.stop(mode);
+        pg = await startPostgres(dataDir, dbPort, join(logDir, 'postgres.log'), user);
+      },
+      async stopNetWorker() {
+        await netWorker?.stop();
+        netWorker = undefined;
+      },
+      async startNetWorker() {
+        netWorker ??= await startNetWorker(netWorkerOptions);
+      },
       async restartFunction(name: string) {
         await functions.get(name)?.stop('SIGKILL');
         const proc = await launch(name);

@@ -10,11 +10,14 @@ export type Sql = postgres.Sql<{ bigint: number }>;
 /**
  * A postgres.js client for the queue. bigint ids come back as numbers (safe
  * up to 2^53); prepared statements are off so Supavisor's transaction mode
- * works on hosted Supabase. (Default pool: 5 connections)
+ * works on hosted Supabase. (Default pool: 5 connections; application_name
+ * 'supaqueue')
  */
-export function connect(url: string, options: { max?: number } = {}): Sql {
+export function connect(url: string, options: { max?: number; name?: string } = {}): Sql {
   return postgres(url, {
     max: options.max ?? 5,
+    // Shown in pg_stat_activity, so an operator can tell the queue's connections apart.
+    connection: { application_name: options.name ?? 'supaqueue' },
     prepare: false,
     idle_timeout: 30,
     connect_timeout: 10,

@@ -27,12 +27,15 @@ export default async function setup(project: TestProject) {
   } finally {
     await sql.end();
   }
-  const { postgres: _pg, functions: _fns, netWorker: _nw, restartFunction: _rf, stop, ...info } = stack;
+  const info: StackInfo = {
+    apiUrl: stack.apiUrl, functionsUrl: stack.functionsUrl, dbUrl: stack.dbUrl, anonKey: stack.anonKey,
+    serviceRoleKey: stack.serviceRoleKey, jwtSecret: stack.jwtSecret, stateDir: stack.stateDir,
+  };
   project.provide('stack', info);
   process.env.SUPAQUEUE_TEST_DB_URL = stack.dbUrl;
 
   return async () => {
-    await stop();
+    await stack.stop();
     rmSync(stateDir, { recursive: true, force: true });
   };
 }

@@ -12,8 +12,9 @@
 // Who gets what follows walrus: a binding matches on schema, table and event
 // (server side, as Realtime's action_filter); its filters are checked
 // against the new row (the old row for DELETE); a role that may not SELECT
-// the primary key gets nothing (walrus sends it an "Error 401: Unauthorized"
-// stub instead — see the README of this folder); RLS is checked per
+// the primary key gets nothing (walrus sends it a data-less payload with
+// errors: ["Error 401: Unauthorized"]; here a role without access to a table,
+// like anon on queue.events, hears nothing at all); RLS is checked per
 // subscriber for INSERT and UPDATE; DELETE is not checked against RLS (the row
 // is gone), so on an RLS table its old_record carries the primary key only.
 import type postgres from 'postgres';

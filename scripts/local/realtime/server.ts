@@ -17,7 +17,7 @@ import { Presence } from './presence.ts';
 import { Registry, type Context } from './registry.ts';
 import { ResumeGate } from './resume.ts';
 import { isVsn } from './serializer.ts';
-import { WalReader } from './wal-reader.ts';
+import { WalReader, type Batch } from './wal-reader.ts';
 
 export interface RealtimeOptions {
   dbUrl: string;
@@ -42,6 +42,9 @@ export interface RealtimeServer {
 }
 
 export const REALTIME_PATH = '/realtime/v1/websocket';
+
+/** Attempts at delivering one batch before it is skipped (see the loop). */
+const MAX_DELIVERY_ATTEMPTS = 10;
 
 const refuse = (socket: Duplex, status: string) => {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -71,14 +74,20 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
     wake = () => { clearTimeout(timer); resolve(); };
   });
 
-  /** Poll, deliver, then advance the slot: nothing is confirmed before it was sent. */
+  /**
+   * Poll, deliver, then advance the slot: nothing is confirmed before it was
+   * sent. A batch whose delivery keeps failing (say, a subscriber's filter
+   * column was dropped) is skipped after MAX_DELIVERY_ATTEMPTS, so one bad
+   * subscription cannot stall the stream for everyone.
+   */
   const loop = (async () => {
     let failures = 0;
     while (!stopping) {
       let more = false;
+      let batch: Batch | undefined;
       try {
         if (gate.isOpen()) {
-          const batch = await reader.peek();
+          batch = await reader.peek();
           if (batch.changes.length) await deliver(sql, batch.changes, registry.subscribers());
           if (batch.advanceTo) await reader.advance(batch.advanceTo);
           more = batch.full;
@@ -86,7 +95,11 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
         failures = 0;
       } catch (err) {
         failures++;
-        if (!stopping) log(`realtime: reading changes failed (${err instanceof Error ? err.message : String(err)}); retrying`);
+        if (!stopping) log(`realtime: delivering changes failed (${err instanceof Error ? err.message : String(err)}); retrying`);
+        if (batch?.advanceTo && failures >= MAX_DELIVERY_ATTEMPTS) {
+          log(`realtime: skipping ${batch.changes.length} changes up to ${batch.advanceTo} after ${failures} failed attempts`);
+          await reader.advance(batch.advanceTo).then(() => { failures = 0; }, () => {});
+        }
       }
       if (!more && !stopping) await pause(failures ? Math.min(5000, 100 * 2 ** failures) : opts.pollIntervalMs ?? 25);
     }

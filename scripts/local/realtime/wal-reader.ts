@@ -20,8 +20,6 @@ export type Action = 'INSERT' | 'UPDATE' | 'DELETE';
 type Row = Record<string, unknown>;
 
 export interface Change {
-  /** End of the commit record of this change's transaction. */
-  commitLsn: string;
   action: Action;
   schema: string;
   table: string;
@@ -132,7 +130,6 @@ export class WalReader {
     for (const r of rows) {
       if (r.action === 'B') { pending = []; continue; }
       if (r.action === 'C') {
-        for (const c of pending) c.commitLsn = r.lsn;
         changes.push(...pending);
         pending = [];
         advanceTo = r.lsn;
@@ -141,7 +138,7 @@ export class WalReader {
       const action = ({ I: 'INSERT', U: 'UPDATE', D: 'DELETE' } as const)[r.action as 'I' | 'U' | 'D'];
       if (!action) continue;
       pending.push({
-        commitLsn: '', action, schema: r.schema, table: r.tbl, commitTimestamp: r.ts,
+        action, schema: r.schema, table: r.tbl, commitTimestamp: r.ts,
         newText: action === 'DELETE' ? null : r.new_text, oldText: r.old_text,
         newRecord: action === 'DELETE' ? null : r.new_record, oldRecord: r.old_text ? r.old_record : null,
         pk: r.pk,
