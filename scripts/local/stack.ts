@@ -182,7 +182,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }));
     const realtimeOptions = {
       dbUrl, jwtSecret: keys.jwtSecret, stateFile: join(stateDir, 'realtime-subscriptions.json'),
-      log: (line: string) => log(line),
+      log,
     };
     realtime = await startRealtime(realtimeOptions);
     // Stopped before the gateway: its WebSockets would keep the gateway's listener open.

@@ -288,8 +288,13 @@ $$;
 -- reports back (one round trip per batch). Each element:
 --   {"run_id": 1, "ok": true,  "result": ...}
 --   {"run_id": 2, "ok": false, "error": {"message": ...}, "outcome": "failed"|"timed_out"|"cancelled"}
--- `state` is null for a stale outcome (see complete/fail). Outcomes are
--- applied in run id order so concurrent settles lock rows in one order.
+-- `state` is null for a stale outcome (see complete/fail).
+-- Successes are recorded set-based (the common case: three statements for
+-- the whole batch); failures go through fail() one by one, since each needs
+-- its own retry decision.
+-- Locking: the successes' event rows first, in id order, then their runs -
+-- the order complete, fail and reclaim use - so settles and reclaims
+-- running at once cannot deadlock.
 create function queue.settle(p_outcomes jsonb)
 returns table (run_id bigint, event_id bigint, state queue.event_state)
 language plpgsql
@@ -304,21 +309,54 @@ begin
     raise exception using errcode = '22023', message = 'outcomes must be a JSON array.';
   end if;
 
+  perform 1
+     from queue.events e
+    where e.id in (
+      select r.event_id
+        from jsonb_array_elements(p_outcomes) x
+        join queue.runs r on r.id = (x->>'run_id')::bigint
+       where coalesce((x->>'ok')::boolean, false)
+    )
+    order by e.id
+      for update;
+
+  return query
+  with ok as (
+    select distinct on ((x->>'run_id')::bigint) (x->>'run_id')::bigint as run_id, x->'result' as result
+      from jsonb_array_elements(p_outcomes) x
+     where coalesce((x->>'ok')::boolean, false)
+  ),
+  done_runs as (
+    update queue.runs r
+       set outcome = 'succeeded', result = ok.result, finished_at = clock_timestamp()
+      from ok
+     where r.id = ok.run_id and r.outcome = 'running'
+    returning r.id, r.event_id, r.result
+  ),
+  done_events as (
+    update queue.events e
+       set state = 'succeeded', result = d.result, locked_until = null, locked_by = null,
+           finished_at = now(), updated_at = now()
+      from done_runs d
+     where e.id = d.event_id and e.state = 'processing'
+    returning e.id
+  )
+  select ok.run_id, d.event_id, case when d.id is null then null else 'succeeded'::queue.event_state end
+    from ok left join done_runs d on d.id = ok.run_id;
+
   for v_item in
-    select x from jsonb_array_elements(p_outcomes) x order by (x->>'run_id')::bigint
+    select x from jsonb_array_elements(p_outcomes) x
+     where not coalesce((x->>'ok')::boolean, false)
+     order by (x->>'run_id')::bigint
   loop
     v_run_id := (v_item->>'run_id')::bigint;
     run_id := v_run_id;
     event_id := (select r.event_id from queue.runs r where r.id = v_run_id);
-    if coalesce((v_item->>'ok')::boolean, false) then
-      state := queue.complete(v_run_id, v_item->'result');
-    else
-      state := queue.fail(
-        v_run_id,
-        coalesce(v_item->'error', '{"message": "The handler failed without an error message."}'::jsonb),
-        coalesce((v_item->>'outcome')::queue.run_outcome, 'failed')
-      );
-    end if;
+    state := queue.fail(
+      v_run_id,
+      coalesce(v_item->'error', '{"message": "The handler failed without an error message."}'::jsonb),
+      coalesce((v_item->>'outcome')::queue.run_outcome, 'failed')
+    );
     return next;
   end loop;
 end;

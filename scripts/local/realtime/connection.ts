@@ -76,6 +76,8 @@ export class Connection implements ChannelSocket {
   }
 
   private async join(msg: Incoming): Promise<void> {
+    // The socket routes only `realtime:*` (RealtimeWeb.UserSocket); Phoenix answers anything else this way.
+    if (!msg.topic.startsWith('realtime:')) return this.reply(msg, 'error', { reason: 'unmatched topic' });
     const existing = this.channels.get(msg.topic);
     if (existing) this.close(existing); // Phoenix closes the old channel on a duplicate join
     const channel = await join(this.ctx, this, msg, this.apiKey, (status, response) => this.reply(msg, status, response));

@@ -63,7 +63,8 @@ export async function evaluateFilters(
   const out = new Map<number, boolean[]>();
   if (items.length === 0 || filters.length === 0) return out;
   const types = new Map(info.columns.map((c) => [c.name, c.sqlType]));
-  const conds = filters.map((f) => filterSql(f, `t.${ident(f.column)}`, types.get(f.column)!));
+  // Joins check the columns; one missing here was dropped since (or the table joined the publication later).
+  const conds = filters.map((f) => (types.has(f.column) ? filterSql(f, `t.${ident(f.column)}`, types.get(f.column)!) : 'false'));
   const rows = await sql.unsafe(`
     select x.i, array[${conds.join(', ')}]::bool[] as r
       from jsonb_to_recordset($1::text::jsonb) as x(i int, row jsonb),

@@ -107,6 +107,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
 
   return {
     handleUpgrade(req, socket, head) {
+      // Node hands an upgraded socket over without an error listener; a reset mid-handshake must not crash the stack.
+      socket.on('error', () => socket.destroy());
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname.replace(/\/$/, '') !== REALTIME_PATH) return refuse(socket, '404 Not Found');
       if (stopping) return refuse(socket, '503 Service Unavailable');
