@@ -56,30 +56,48 @@ export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Pr
     return events.length;
   };
 
+  /** One pass of the loop; returns 'stop' when there is nothing left to do within the budget. */
+  const step = async (): Promise<'again' | 'wait' | 'stop'> => {
+    if (Date.now() - lastAlive > 2_000) {
+      await drainAlive(sql, 10);
+      lastAlive = Date.now();
+    }
+    const got = await take();
+    if (got > 0 || runner.inFlight > 0) lastWork = Date.now();
+    if (got === 100) return 'again'; // more may be due right now
+    if (got === 0 && runner.inFlight === 0 && Date.now() - lastWork > idleMs) {
+      const next = await nextDueAt(sql);
+      const left = budget - (Date.now() - started);
+      if (next === null || next.getTime() - Date.now() > left) {
+        // Nothing to do within the budget. Stop, then look once more: an
+        // insert that saw this drainer active has committed by now.
+        await drainStop(sql);
+        if ((await take()) === 0) return 'stop';
+        lastAlive = 0;
+        lastWork = Date.now();
+      }
+    }
+    return 'wait';
+  };
+
   let result: Awaited<ReturnType<typeof runner.idle>>;
+  let failures = 0;
   try {
     while (Date.now() - started < budget) {
-      if (Date.now() - lastAlive > 2_000) {
-        await drainAlive(sql, 10);
-        lastAlive = Date.now();
+      let next: 'again' | 'wait' | 'stop';
+      try {
+        next = await step();
+        failures = 0;
+      } catch (err) {
+        // A lost connection or a failover: retry a few times, then give up
+        // (the tick and the next kick take over; leases cover what runs).
+        if (++failures >= 5) throw err;
+        console.error(`dispatch/drain: ${err}; retrying`);
+        next = 'wait';
+        await sleep(500);
       }
-      const got = await take();
-      if (got > 0 || runner.inFlight > 0) lastWork = Date.now();
-      if (got === 100) continue; // more may be due right now
-      if (got === 0 && runner.inFlight === 0 && Date.now() - lastWork > idleMs) {
-        const next = await nextDueAt(sql);
-        const left = budget - (Date.now() - started);
-        if (next === null || next.getTime() - Date.now() > left) {
-          // Nothing to do within the budget. Stop, then look once more: an
-          // insert that saw this drainer active has committed by now.
-          await drainStop(sql);
-          if ((await take()) === 0) break;
-          lastAlive = 0;
-          lastWork = Date.now();
-          continue;
-        }
-      }
-      await sleep(poll);
+      if (next === 'stop') break;
+      if (next === 'wait') await sleep(poll);
     }
     if (Date.now() - started >= budget) {
       // Out of time: hand over to a fresh drainer if work is near.
@@ -87,6 +105,8 @@ export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Pr
       await sql`select queue.kick() where queue.next_due_at() < now() + queue._kick_horizon()`;
     }
   } finally {
+    // Whatever happened, let the next insert kick a fresh drainer right away.
+    await drainStop(sql).catch(() => {});
     result = await runner.idle();
   }
   return { worker, claimed, settled: result.settled.length, dropped: result.dropped, ms: Date.now() - started };

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
@@ -14,6 +14,7 @@ import { localKeys, type LocalKeys } from './keys.ts';
 import { startRealtime, type RealtimeServer } from './realtime/server.ts';
 import { startNetWorker, type NetWorker } from './net-worker.ts';
 import { installPgNetExtension } from './pg-net.ts';
+import { freePort } from './ports.ts';
 import {
   ensurePackages, initCluster, isRoot, pgUser, resolveDataDir, startPostgres, type PostgresProcess,
 } from './postgres.ts';
@@ -56,17 +57,6 @@ export interface Stack extends StackInfo {
 }
 
 export const DEFAULT_STATE_DIR = join(REPO_ROOT, '.supabase-local');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function supabaseCli(): string {
   const require = createRequire(import.meta.url);

@@ -45,6 +45,28 @@ as $$
    where e.id = p_id and (p_owner is null or e.owner = p_owner)
 $$;
 
+-- queue._event_for_update(id bigint, owner uuid) -> queue.events
+-- The event, row-locked, for cancel and retry. Raises QU404 if there is no
+-- such event or it belongs to another owner (the same answer, so a user
+-- cannot probe for other users' ids).
+create function queue._event_for_update(p_id bigint, p_owner uuid)
+returns queue.events
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_row queue.events;
+begin
+  select e.* into v_row from queue.events e
+   where e.id = p_id and (p_owner is null or e.owner = p_owner)
+     for update;
+  if not found then
+    raise exception using errcode = 'QU404', message = format('Event %s does not exist.', p_id);
+  end if;
+  return v_row;
+end;
+$$;
+
 -- queue.cancel(id bigint, owner uuid) -> queue.events
 -- Cancels an event. Scheduled or queued: it is 'cancelled' at once and never
 -- runs. Processing: cancel_requested_at is set; the running attempt is
@@ -60,12 +82,7 @@ as $$
 declare
   v_row queue.events;
 begin
-  select e.* into v_row from queue.events e
-   where e.id = p_id and (p_owner is null or e.owner = p_owner)
-     for update;
-  if not found then
-    raise exception using errcode = 'QU404', message = format('Event %s does not exist.', p_id);
-  end if;
+  v_row := queue._event_for_update(p_id, p_owner);
   if v_row.state in ('succeeded', 'dead', 'cancelled') then
     raise exception using errcode = 'QU409',
       message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
@@ -94,12 +111,7 @@ as $$
 declare
   v_row queue.events;
 begin
-  select e.* into v_row from queue.events e
-   where e.id = p_id and (p_owner is null or e.owner = p_owner)
-     for update;
-  if not found then
-    raise exception using errcode = 'QU404', message = format('Event %s does not exist.', p_id);
-  end if;
+  v_row := queue._event_for_update(p_id, p_owner);
   if v_row.state not in ('dead', 'cancelled') then
     raise exception using errcode = 'QU409',
       message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
