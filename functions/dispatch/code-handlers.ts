@@ -1,6 +1,10 @@
 // Code handlers: built into the dispatch function, selected by a handler of
 // kind 'code' whose target is the key here. The four arithmetic examples are
-// the original app's events; each takes props { x: number, y: number }.
+// the original app's events, typed and validated by builtinEvents: props that
+// do not fit (x: "23") fail the attempt with a TypeError naming the field,
+// stored on the run, before the handler runs.
+import type { EventSchemas, PayloadsOf, Schema } from '../../src/shared/schema.ts';
+import { builtinEvents } from '../../src/shared/sdk/builtin-events.ts';
 import type { Json } from '../../src/shared/validate.ts';
 
 export interface HandlerContext {
@@ -16,33 +20,33 @@ export interface HandlerContext {
 /** A code handler: returns the event's result, or throws to fail the attempt. */
 export type CodeHandler = (props: Record<string, Json>, ctx: HandlerContext) => Json | Promise<Json>;
 
-/** Reads props.x and props.y, refusing anything that is not a finite number ("23" included). */
-function operands(props: Record<string, Json>): { x: number; y: number } {
-  for (const key of ['x', 'y'] as const) {
-    const v = props[key];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new TypeError(`props.${key} must be a finite number, got ${v === undefined ? 'nothing' : JSON.stringify(v)}.`);
-    }
-  }
-  return { x: props.x as number, y: props.y as number };
+/** A handler of typed props, as written before its schema check is put in front. */
+export type TypedHandler<P> = (props: P, ctx: HandlerContext) => Json | Promise<Json>;
+
+/**
+ * A code handler whose props are checked against `schema` first: `fn` gets
+ * them typed, and props that do not fit fail the attempt with a TypeError
+ * ("props.x must be a finite number, got "23".") without calling `fn`.
+ */
+export function defineHandler<P>(schema: Schema<P>, fn: TypedHandler<P>): CodeHandler {
+  return (props, ctx) => fn(schema.parse(props), ctx);
 }
 
-export const codeHandlers: Record<string, CodeHandler> = {
-  Addition: (props) => {
-    const { x, y } = operands(props);
-    return x + y;
-  },
-  Subtraction: (props) => {
-    const { x, y } = operands(props);
-    return x - y;
-  },
-  Multiplication: (props) => {
-    const { x, y } = operands(props);
-    return x * y;
-  },
-  Division: (props) => {
-    const { x, y } = operands(props);
+/** defineHandler for several events at once: one typed handler per name of `events`. */
+export function defineHandlers<M extends EventSchemas>(
+  events: M, fns: { [N in keyof M & string]: TypedHandler<PayloadsOf<M>[N]> },
+): Record<keyof M & string, CodeHandler> {
+  const out: Record<string, CodeHandler> = {};
+  for (const name of Object.keys(fns)) out[name] = defineHandler(events[name], fns[name]);
+  return out as Record<keyof M & string, CodeHandler>;
+}
+
+export const codeHandlers: Record<string, CodeHandler> = defineHandlers(builtinEvents, {
+  Addition: ({ x, y }) => x + y,
+  Subtraction: ({ x, y }) => x - y,
+  Multiplication: ({ x, y }) => x * y,
+  Division: ({ x, y }) => {
     if (y === 0) throw new RangeError(`Division by zero: ${x} / 0 is undefined.`);
     return x / y;
   },
-};
+});

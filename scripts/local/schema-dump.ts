@@ -11,10 +11,11 @@ export const SCHEMA_HEADER =
 export function dumpQueueSchema(dbUrl: string): string {
   const r = spawnSync(`${PG_BIN}/pg_dump`, ['--schema-only', '--schema=queue', '--no-owner', '--no-privileges', dbUrl], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`pg_dump failed: ${r.stderr}`);
-  // Drop pg_dump's version banner and session settings: they are not schema.
+  // Drop the version banner, session settings and the random \restrict key of
+  // each dump: they are not schema.
   const body = r.stdout
     .split('\n')
-    .filter((line) => !/^-- Dumped (from|by) /.test(line) && !/^SET |^SELECT pg_catalog.set_config/.test(line))
+    .filter((line) => !/^-- Dumped (from|by) /.test(line) && !/^SET |^SELECT pg_catalog.set_config|^\\(un)?restrict /.test(line))
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();

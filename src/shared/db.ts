@@ -104,8 +104,8 @@ export interface Run {
   event_id: number;
   attempt: number;
   worker: string;
-  started_at: string;
-  finished_at: string | null;
+  started_at: Date;
+  finished_at: Date | null;
   outcome: RunOutcome;
   error: Json | null;
   result: Json | null;
@@ -190,10 +190,20 @@ export async function listEvents(sql: Sql, q: ListQuery, owner: string | null): 
       ${q.before_id ?? null}::bigint, ${q.limit}::integer, ${owner}::uuid)`;
 }
 
+/** Timestamps inside jsonb come as '…+00:00' strings; as Dates they serialize like every other route's. */
+function dates<T extends object>(row: T, keys: readonly string[]): T {
+  const out = { ...row } as Record<string, unknown>;
+  for (const k of keys) if (typeof out[k] === 'string') out[k] = new Date(out[k] as string);
+  return out as T;
+}
+const EVENT_TIMES = ['run_at', 'locked_until', 'cancel_requested_at', 'created_at', 'updated_at', 'finished_at'] as const;
+const RUN_TIMES = ['started_at', 'finished_at'] as const;
+
 export async function getEvent(sql: Sql, id: number, owner: string | null): Promise<(QueueEvent & { runs: Run[] }) | null> {
   const [row] = await sql<{ event: (QueueEvent & { runs: Run[] }) | null }[]>`
     select queue.get_event(${id}::bigint, ${owner}::uuid) as event`;
-  return row.event;
+  if (!row.event) return null;
+  return { ...dates(row.event, EVENT_TIMES), runs: row.event.runs.map((r) => dates(r, RUN_TIMES)) };
 }
 
 export async function cancel(sql: Sql, id: number, owner: string | null): Promise<QueueEvent> {

@@ -1,0 +1,29 @@
+// The parts of a supabase-js client the SDK uses, described structurally so
+// that src/shared needs no import of '@supabase/supabase-js': any
+// SupabaseClient (Node, Deno, browsers) fits, and so does a stand-in.
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** `supabase.functions`: invokes edge functions with the client's session token or key. */
+export interface FunctionsLike {
+  invoke(name: string, options?: { method?: HttpMethod; body?: any }): Promise<{ data: any; error: any }>;
+}
+
+export type ChannelStatus = 'SUBSCRIBED' | 'TIMED_OUT' | 'CLOSED' | 'CHANNEL_ERROR';
+
+/** A Realtime channel: only its postgres_changes binding is used. */
+export interface ChannelLike {
+  on(
+    type: 'postgres_changes',
+    filter: { event: '*'; schema: string; table?: string; filter?: string },
+    callback: (payload: any) => void,
+  ): ChannelLike;
+  subscribe(callback?: (status: ChannelStatus, err?: Error) => void, timeout?: number): ChannelLike;
+}
+
+/** A supabase-js client (`createClient(url, key)`), as far as the queue SDK needs it. */
+export interface SupabaseLike {
+  functions: FunctionsLike;
+  channel(name: string, opts?: { config: { postgres_changes_options?: { wait?: boolean } } }): ChannelLike;
+  removeChannel(channel: any): Promise<unknown>;
+}

@@ -1,0 +1,69 @@
+// waitFor: resolves once an event is in one of the given states. It
+// subscribes first and only then reads the event, so a change that lands
+// between the two is still heard; whichever shows a wanted state first wins.
+import { QueueError } from '../errors.ts';
+import { FINAL_STATES, type EventState } from '../states.ts';
+import type { EventRow, EventWithRuns } from './rows.ts';
+import { subscribe, type Unsubscribe } from './subscribe.ts';
+import type { SupabaseLike } from './supabase-like.ts';
+
+export interface WaitOptions {
+  /** Give up after this many ms: rejects with QueueError code `timeout`. (Default: 60000, a cron minute) */
+  timeoutMs?: number;
+  /** Stops waiting when aborted: rejects with the signal's reason. (Default: none) */
+  signal?: AbortSignal;
+}
+
+/** The default states waitFor waits for: the final ones. */
+export const WAIT_STATES: readonly EventState[] = FINAL_STATES;
+
+export function waitFor(
+  client: SupabaseLike,
+  getEvent: (id: number) => Promise<EventWithRuns>,
+  id: number,
+  states: readonly EventState[] = WAIT_STATES,
+  options: WaitOptions = {},
+): Promise<EventRow> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const { signal } = options;
+  return new Promise<EventRow>((resolve, reject) => {
+    let done = false;
+    let last: EventRow | undefined;
+    let unsubscribe: Unsubscribe | undefined;
+    const onAbort = () => finish(() => reject(signal?.reason ?? new Error('aborted')));
+    const finish = (settle: () => void) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      void unsubscribe?.().catch(() => {});
+      settle();
+    };
+    const timer = setTimeout(() => finish(() => reject(new QueueError(503, 'timeout',
+      `Event ${id} did not reach ${states.join(' or ')} within ${timeoutMs} ms${last ? `; it is ${last.state}` : ''}.`,
+      last ? { event: last } : undefined))), timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const consider = (event: EventRow) => {
+      last = event;
+      if (states.includes(event.state)) finish(() => resolve(event));
+    };
+    // Reads the row; also after a reconnect, as changes during it may not be replayed.
+    const read = () => getEvent(id).then(({ runs: _runs, ...event }) => consider(event), (err) => finish(() => reject(err)));
+    let confirmed = false;
+    subscribe(client, { id }, (change) => {
+      if (change.type !== 'DELETE') consider(change.event);
+      else finish(() => reject(new QueueError(404, 'not_found', `Event ${id} was deleted (pruned) while waiting for it.`)));
+    }, {
+      onStatus: (status) => {
+        if (status === 'SUBSCRIBED' && confirmed && !done) void read();
+      },
+    }).then((unsub) => {
+      unsubscribe = unsub;
+      confirmed = true;
+      if (done) void unsub().catch(() => {});
+      else void read();
+    }, (err) => finish(() => reject(err)));
+  });
+}
