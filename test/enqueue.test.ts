@@ -62,6 +62,16 @@ describe('enqueue', () => {
     body.events.forEach((e: any, i: number) => expect(byId.get(e.id)).toBe(i));
   });
 
+  it('enqueues 10,000 events in one request, all or nothing', async () => {
+    const events = Array.from({ length: 10_000 }, (_, i) => ({ name: 'Addition', props: { x: i, y: 2 } }));
+    const res = await post({ events });
+    expect(res.status).toBe(201);
+    const ids = (await res.json()).events.map((e: { id: number }) => e.id);
+    expect(new Set(ids).size).toBe(10_000);
+    const [{ n }] = await sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[])`;
+    expect(n).toBe(10_000);
+  });
+
   it('returns the existing event for a repeated idempotency key and writes nothing', async () => {
     const key = randomUUID();
     const first = await post({ name: 'Addition', props: { x: 1, y: 2 }, idempotency_key: key });

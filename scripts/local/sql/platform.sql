@@ -18,16 +18,9 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'service_role') then
     create role service_role nologin noinherit bypassrls;
   end if;
-  if not exists (select 1 from pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit;
-  end if;
-  if not exists (select 1 from pg_roles where rolname = 'supabase_admin') then
-    create role supabase_admin login superuser createdb createrole replication bypassrls;
-  end if;
 end
 $$;
 
-grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to postgres;
 
 create schema if not exists extensions;
