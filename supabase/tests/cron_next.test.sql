@@ -2,7 +2,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set search_path = extensions, public;
-select plan(72);
+select plan(73);
 
 -- Syntax. 2026-01-01 is a Thursday.
 select is(queue.cron_next('* * * * *', '2026-01-01 10:00:00+00'), '2026-01-01 10:01:00+00'::timestamptz,
@@ -37,6 +37,8 @@ select is(queue.cron_next('0 0 * * 7', '2026-01-05+00'), '2026-01-11+00'::timest
   'Sunday is also day 7');
 select is(queue.cron_next('0 0 * * 5-7', '2026-01-03 12:00+00'), '2026-01-04+00'::timestamptz,
   'a day-of-week range may end at 7 (Sunday)');
+select is((queue._cron_parse('30,0,15-45/15 * * * *')).minutes, '{0,15,30,45}'::integer[],
+  'list items may overlap and come in any order');
 select is((queue._cron_parse('0 0 * * 0,7,SUN')).weekdays, '{0}'::integer[],
   'Sunday written three ways is one weekday');
 select is(queue.cron_next(E'  0   12 * *\t*  ', '2026-01-01+00'), '2026-01-01 12:00+00'::timestamptz,
