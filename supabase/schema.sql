@@ -1498,7 +1498,7 @@ begin
         'Authorization', 'Bearer ' || v_key
       ),
       -- The batch's handlers run concurrently: the slowest allowed handler
-      -- plus the lease margin bounds the call.
+      -- plus 30 s (cold start, recording outcomes) bounds the call.
       timeout_milliseconds := v_timeout + 30000
     );
 
