@@ -373,6 +373,29 @@ CREATE FUNCTION queue._lease() RETURNS interval
     AS $$ select interval '30 seconds' $$;
 
 --
+-- Name: _requeue(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._requeue(p_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  update queue.events e
+     set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
+         cancel_requested_at = null, updated_at = now()
+   where e.id = any(p_ids);
+  get diagnostics v_count = row_count;
+  if v_count > 0 then
+    perform queue.kick();
+  end if;
+  return v_count;
+end;
+$$;
+
+--
 -- Name: _secret(text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -1326,28 +1349,15 @@ $$;
 --
 
 CREATE FUNCTION queue.redrive(p_name text, p_owner uuid DEFAULT NULL::uuid) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_count integer;
-begin
-  with dead as (
+  select queue._requeue(array(
     select e.id from queue.events e
      where e.name = p_name and e.state = 'dead' and (p_owner is null or e.owner = p_owner)
+     order by e.id
        for update skip locked
-  )
-  update queue.events e
-     set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
-         cancel_requested_at = null, updated_at = now()
-    from dead
-   where e.id = dead.id;
-  get diagnostics v_count = row_count;
-  if v_count > 0 then
-    perform queue.kick();
-  end if;
-  return v_count;
-end;
+  ))
 $$;
 
 --
@@ -1367,12 +1377,8 @@ begin
       message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
   end if;
 
-  update queue.events e
-     set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
-         cancel_requested_at = null, updated_at = now()
-   where e.id = p_id
-  returning e.* into v_row;
-  perform queue.kick();
+  perform queue._requeue(array[p_id]);
+  select e.* into v_row from queue.events e where e.id = p_id;
   return v_row;
 end;
 $$;
@@ -1478,17 +1484,15 @@ begin
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
 
-    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id), count(*)
-      into v_events, v_count
+    -- claim returns each event with its handler: the batch's mapping is
+    -- built from the same rows (a name may appear more than once).
+    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id),
+           count(*),
+           jsonb_object_agg(c.name, jsonb_build_object('kind', c.kind, 'target', c.target, 'timeout_ms', c.timeout_ms)),
+           max(c.timeout_ms)
+      into v_events, v_count, v_handlers, v_timeout
       from queue.claim(v_worker, p_batch_size) c;
     exit when v_count = 0;
-
-    select jsonb_object_agg(h.name, jsonb_build_object(
-             'kind', h.kind, 'target', h.target, 'timeout_ms', h.timeout_ms)),
-           max(h.timeout_ms)
-      into v_handlers, v_timeout
-      from queue.handlers h
-     where h.name in (select x->>'name' from jsonb_array_elements(v_events) x);
 
     perform net.http_post(
       url := rtrim(v_url, '/') || '/functions/v1/dispatch',

@@ -2,9 +2,9 @@
 // the batch, dispatch runs it. Waits for one minute boundary.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, db, eventsById, registerHandler, setKicks } from './support/queue.ts';
+import { waitFor } from './support/wait.ts';
 
 const sql = db();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Kicks off: this file proves the per-minute safety net on its own.
 beforeAll(async () => {
@@ -16,16 +16,6 @@ afterAll(async () => {
   await setKicks(sql, true);
   await sql.end();
 });
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 describe('the per-minute cron job', () => {
   it('is scheduled every minute to run queue.tick()', async () => {
@@ -39,10 +29,10 @@ describe('the per-minute cron job', () => {
     const later = (await call('enqueue', { method: 'POST', json: { name: 'Multiplication', props: { x: 2, y: 2 }, run_at: runAt.toISOString() } })).body;
     await sql`select cron.alter_job(jobid, active := true) from cron.job where jobname = 'queue-tick'`;
 
-    const [done] = await waitFor('the cron-driven run', 75_000, async () => {
+    const [done] = await waitFor('the cron-driven run', async () => {
       const events = await eventsById(sql, [due.id]);
-      return events[0].state === 'succeeded' ? events : undefined;
-    });
+      return events[0].state === 'succeeded' && events;
+    }, 75_000, 250);
     expect(done.result).toBe(42);
     const [job] = await sql`
       select d.status from cron.job_run_details d join cron.job j using (jobid)
@@ -55,10 +45,10 @@ describe('the per-minute cron job', () => {
     const [waiting] = await eventsById(sql, [later.id]);
     if (Date.now() < runAt.getTime()) expect(['scheduled', 'queued']).toContain(waiting.state);
 
-    const [ran] = await waitFor('the scheduled event', 130_000, async () => {
+    const [ran] = await waitFor('the scheduled event', async () => {
       const events = await eventsById(sql, [later.id]);
-      return events[0].state === 'succeeded' ? events : undefined;
-    });
+      return events[0].state === 'succeeded' && events;
+    }, 130_000, 250);
     const [run] = await sql`select started_at from queue.runs where event_id = ${later.id}`;
     expect(run.started_at.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
     // ...and by the first tick after its time: pg_cron fires on the minute.

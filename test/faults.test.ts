@@ -10,8 +10,9 @@ import { startStack, type Stack } from '../scripts/local/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
 import { startHandlerServer, type HandlerServer } from './support/handler-server.ts';
 import { notFinal, overlappingRuns } from './support/invariants.ts';
-import { freePort } from './support/ports.ts';
+import { freePort } from '../scripts/local/ports.ts';
 import { registerHandler, setKicks, tickUntil } from './support/queue.ts';
+import { waitFor } from './support/wait.ts';
 
 let stack: Stack;
 let sql: Sql;
@@ -41,14 +42,6 @@ async function enqueue(name: string, n: number, props: object): Promise<number[]
   return rows.map((r) => r.id);
 }
 
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const count = async (query: Promise<{ n: number }[]>) => (await query)[0].n;
 
 async function expectAllSucceededWithoutOverlap(ids: number[], timeoutMs: number) {
@@ -64,7 +57,7 @@ describe('faults', () => {
     const ids = await enqueue('SlowKill', 500, { sleep_ms: 2000 });
     await sql`select queue.tick()`;
     const before = server.arrivals.length;
-    await waitFor('handlers to be running', 30_000, async () => server.arrivals.length - before >= 100);
+    await waitFor('handlers to be running', async () => server.arrivals.length - before >= 100, 30_000);
 
     stack.functions.get('dispatch')!.child.kill('SIGKILL');
     await stack.restartFunction('dispatch');
@@ -78,8 +71,8 @@ describe('faults', () => {
     await registerHandler(sql, { name: 'PgCrash', kind: 'url', target: server.url, timeout_ms: 10_000, backoff_base_ms: 0, max_attempts: 20 });
     const ids = await enqueue('PgCrash', 2000, { sleep_ms: 500 });
     await sql`select queue.tick()`;
-    await waitFor('events to be processing', 30_000, async () =>
-      (await count(sql`select count(*)::int as n from queue.events where name = 'PgCrash' and state = 'processing'`)) >= 100);
+    await waitFor('events to be processing', async () =>
+      (await count(sql`select count(*)::int as n from queue.events where name = 'PgCrash' and state = 'processing'`)) >= 100, 30_000);
 
     await sql.end();
     await stack.restartPostgres('immediate');
@@ -93,8 +86,8 @@ describe('faults', () => {
     await registerHandler(sql, { name: 'Terminated', kind: 'url', target: server.url, timeout_ms: 10_000, backoff_base_ms: 0 });
     const ids = await enqueue('Terminated', 300, { sleep_ms: 1000 });
     await sql`select queue.tick()`;
-    await waitFor('events to be processing', 30_000, async () =>
-      (await count(sql`select count(*)::int as n from queue.events where name = 'Terminated' and state = 'processing'`)) >= 50);
+    await waitFor('events to be processing', async () =>
+      (await count(sql`select count(*)::int as n from queue.events where name = 'Terminated' and state = 'processing'`)) >= 50, 30_000);
     const killed = await count(sql`
       select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = 'supaqueue-dispatch'`);
     expect(killed).toBeGreaterThan(0);

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { startNetWorker, type NetWorker } from '../scripts/local/net-worker.ts';
+import { waitFor } from './support/wait.ts';
 
 type Received = { method: string; url: string; headers: IncomingMessage['headers']; body: string };
 
@@ -21,17 +22,6 @@ let base = '';
 let worker: NetWorker;
 const received: Received[] = [];
 const arrivals = (path: string) => received.filter((r) => r.url.split('?')[0] === path);
-
-/** Polls until fn returns something truthy; fails the test after ms. */
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 async function responseRow(id: string) {
   return waitFor(`a response row for request ${id}`, async () =>

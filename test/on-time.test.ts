@@ -3,20 +3,17 @@
 // was started by a kicked drainer. (Latency figures: npm run bench.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, db, eventsById, registerHandler, runsOf } from './support/queue.ts';
+import { waitFor } from './support/wait.ts';
 
 const sql = db();
 beforeAll(() => registerHandler(sql, { name: 'Addition', kind: 'code', target: 'Addition' }));
 afterAll(() => sql.end());
 
-async function waitSucceeded(id: number, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+const waitSucceeded = (id: number, timeoutMs: number) =>
+  waitFor(`event ${id} to succeed`, async () => {
     const [e] = await eventsById(sql, [id]);
-    if (e.state === 'succeeded') return e;
-    if (Date.now() > deadline) throw new Error(`event ${id} is ${e.state}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+    return e.state === 'succeeded' && e;
+  }, timeoutMs, 50);
 
 describe('on-time starts', () => {
   it('runs an event due now without any tick', async () => {

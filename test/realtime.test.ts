@@ -14,8 +14,9 @@ import WebSocket from 'ws';
 import { signJwt } from '../scripts/local/keys.ts';
 import { startStack, type Stack } from '../scripts/local/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from './support/ports.ts';
+import { freePort } from '../scripts/local/ports.ts';
 import { call, client, db, registerHandler, stack, tickUntil, tokenFor } from './support/queue.ts';
+import { waitFor } from './support/wait.ts';
 
 const sql = db();
 const clients: SupabaseClient[] = [];
@@ -62,13 +63,8 @@ function changes(channel: RealtimeChannel, filter: { event?: '*' | 'INSERT' | 'U
   return got;
 }
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** Waits until `check()` holds (the changes a callback collected, say). */
+const until = (check: () => boolean, what: string, ms = 10_000) => waitFor(what, check, ms, 20);
 
 async function enqueue(body: Record<string, unknown>, key?: string): Promise<number> {
   const res = await call('enqueue', { method: 'POST', json: body, key });

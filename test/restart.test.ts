@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../scripts/local/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from './support/ports.ts';
+import { freePort } from '../scripts/local/ports.ts';
 import { registerHandler, tickUntil } from './support/queue.ts';
 
 let stack: Stack | undefined;

@@ -16,7 +16,8 @@ export interface GatewayRoute {
 export interface GatewayOptions {
   port: number;
   jwtSecret: string;
-  routes: () => Map<string, GatewayRoute>;
+  /** The running function of that name, if any. */
+  route: (name: string) => GatewayRoute | undefined;
   /** WebSocket upgrades (Realtime); absent means upgrades are refused. */
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -45,7 +46,7 @@ export function startGateway(opts: GatewayOptions): Promise<Server> {
     const match = /^\/functions\/v1\/([^/?]+)(\/.*)?$/.exec(url.pathname);
     if (!match) return reply(res, 404, { code: 'NOT_FOUND', message: 'No route matches this path.' });
 
-    const route = opts.routes().get(match[1]);
+    const route = opts.route(match[1]);
     if (!route) return reply(res, 404, { code: 'NOT_FOUND', message: 'Requested function was not found' });
 
     // CORS preflights carry no Authorization header; the function answers them.

@@ -158,12 +158,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const procs = await Promise.all(config.functions.map((f) => launch(f.name)));
     await Promise.all(procs.map((p) => p.ready));
 
-    const routes = () => new Map<string, GatewayRoute>(
-      [...functions.values()].map((f) => [f.config.name, { name: f.config.name, port: f.port, verifyJwt: f.config.verifyJwt }]),
-    );
+    // Looked up per request: restartFunction swaps in a process on a new port.
+    const route = (name: string): GatewayRoute | undefined => {
+      const f = functions.get(name);
+      return f && { name, port: f.port, verifyJwt: f.config.verifyJwt };
+    };
     let realtime: RealtimeServer | undefined;
     const gateway: Server = await startGateway({
-      port: apiPort, jwtSecret: keys.jwtSecret, routes,
+      port: apiPort, jwtSecret: keys.jwtSecret, route,
       onUpgrade: (req, socket, head) => (realtime ? realtime.handleUpgrade(req, socket, head) : socket.destroy()),
     }) as unknown as Server;
     started.push(() => new Promise<void>((resolve) => {

@@ -2,7 +2,8 @@
 // supabase/migrations). No INSERT/UPDATE is assembled here: each function is
 // one named SQL call with explicit casts, and a mapping of its rows.
 import postgres from 'postgres';
-import type { EventState, HandlerKind, RunOutcome } from './states.ts';
+import type { EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
+import type { EventState, HandlerKind } from './states.ts';
 import type { EnqueueItem, HandlerInput, Json, ListQuery, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
@@ -28,97 +29,12 @@ export function connect(url: string, options: { max?: number; name?: string } = 
   }) as unknown as Sql;
 }
 
-export interface Handler {
-  name: string;
-  kind: HandlerKind;
-  target: string;
-  max_attempts: number;
-  backoff_base_ms: number;
-  backoff_factor: number;
-  backoff_max_ms: number;
-  backoff_jitter: number;
-  concurrency_limit: number | null;
-  rate_limit: number | null;
-  rate_period_ms: number | null;
-  timeout_ms: number;
-  enabled: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface Schedule {
-  name: string;
-  event_name: string;
-  cron: string;
-  timezone: string;
-  props: Record<string, Json>;
-  priority: number;
-  next_run_at: Date;
-  last_run_at: Date | null;
-  last_event_id: number | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** One row of the queue.stats view. */
-export interface NameStats {
-  name: string;
-  scheduled: number;
-  queued: number;
-  processing: number;
-  succeeded: number;
-  dead: number;
-  cancelled: number;
-  oldest_due_age_ms: number | null;
-  runs_last_minute: number;
-  runs_last_5_minutes: number;
-  failures_last_5_minutes: number;
-}
-
-export interface QueueEvent {
-  id: number;
-  name: string;
-  props: Record<string, Json>;
-  state: EventState;
-  priority: number;
-  run_at: Date;
-  attempts: number;
-  max_attempts: number | null;
-  backoff_base_ms: number | null;
-  backoff_factor: number | null;
-  backoff_max_ms: number | null;
-  cancel_requested_at: Date | null;
-  locked_until: Date | null;
-  locked_by: string | null;
-  last_error: Json | null;
-  result: Json | null;
-  idempotency_key: string | null;
-  owner: string | null;
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
-
-export interface Run {
-  id: number;
-  event_id: number;
-  attempt: number;
-  worker: string;
-  started_at: Date;
-  finished_at: Date | null;
-  outcome: RunOutcome;
-  error: Json | null;
-  result: Json | null;
-  duration_ms: number | null;
-}
-
-export interface Enqueued {
-  id: number;
-  name: string;
-  state: EventState;
-  run_at: Date;
-  created: boolean;
-}
+export type Handler = HandlerRowOf<Date>;
+export type Schedule = ScheduleRowOf<Date>;
+export type NameStats = StatsRow;
+export type QueueEvent = EventRowOf<Date>;
+export type Run = RunRowOf<Date>;
+export type Enqueued = EnqueuedOf<Date>;
 
 /** An event as claim() hands it to a dispatcher. */
 export interface ClaimedEvent {

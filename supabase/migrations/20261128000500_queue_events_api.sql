@@ -99,6 +99,31 @@ begin
 end;
 $$;
 
+-- queue._requeue(ids bigint[]) -> integer
+-- Puts events back to 'queued', due now, with a fresh attempt budget
+-- (attempts reset to 0; earlier runs are kept), and kicks a drainer. The one
+-- definition of "run it again" that retry and redrive share. The caller has
+-- locked the rows and checked their state.
+create function queue._requeue(p_ids bigint[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  update queue.events e
+     set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
+         cancel_requested_at = null, updated_at = now()
+   where e.id = any(p_ids);
+  get diagnostics v_count = row_count;
+  if v_count > 0 then
+    perform queue.kick();
+  end if;
+  return v_count;
+end;
+$$;
+
 -- queue.retry(id bigint, owner uuid) -> queue.events
 -- Runs a dead or cancelled event again, now, with a fresh attempt budget
 -- (attempts reset to 0; earlier runs are kept). Raises QU404 if there is no
@@ -117,12 +142,8 @@ begin
       message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
   end if;
 
-  update queue.events e
-     set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
-         cancel_requested_at = null, updated_at = now()
-   where e.id = p_id
-  returning e.* into v_row;
-  perform queue.kick();
+  perform queue._requeue(array[p_id]);
+  select e.* into v_row from queue.events e where e.id = p_id;
   return v_row;
 end;
 $$;
@@ -133,28 +154,15 @@ $$;
 -- an event changing right now is left alone.
 create function queue.redrive(p_name text, p_owner uuid default null)
 returns integer
-language plpgsql
+language sql
 set search_path = ''
 as $$
-declare
-  v_count integer;
-begin
-  with dead as (
+  select queue._requeue(array(
     select e.id from queue.events e
      where e.name = p_name and e.state = 'dead' and (p_owner is null or e.owner = p_owner)
+     order by e.id
        for update skip locked
-  )
-  update queue.events e
-     set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
-         cancel_requested_at = null, updated_at = now()
-    from dead
-   where e.id = dead.id;
-  get diagnostics v_count = row_count;
-  if v_count > 0 then
-    perform queue.kick();
-  end if;
-  return v_count;
-end;
+  ))
 $$;
 
 -- queue.stats: what an operator checks first, per event name.

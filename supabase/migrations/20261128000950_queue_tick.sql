@@ -55,17 +55,15 @@ begin
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
 
-    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id), count(*)
-      into v_events, v_count
+    -- claim returns each event with its handler: the batch's mapping is
+    -- built from the same rows (a name may appear more than once).
+    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id),
+           count(*),
+           jsonb_object_agg(c.name, jsonb_build_object('kind', c.kind, 'target', c.target, 'timeout_ms', c.timeout_ms)),
+           max(c.timeout_ms)
+      into v_events, v_count, v_handlers, v_timeout
       from queue.claim(v_worker, p_batch_size) c;
     exit when v_count = 0;
-
-    select jsonb_object_agg(h.name, jsonb_build_object(
-             'kind', h.kind, 'target', h.target, 'timeout_ms', h.timeout_ms)),
-           max(h.timeout_ms)
-      into v_handlers, v_timeout
-      from queue.handlers h
-     where h.name in (select x->>'name' from jsonb_array_elements(v_events) x);
 
     perform net.http_post(
       url := rtrim(v_url, '/') || '/functions/v1/dispatch',

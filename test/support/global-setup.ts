@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { startStack, type StackInfo } from '../../scripts/local/stack.ts';
-import { freePort } from './ports.ts';
+import { freePort } from '../../scripts/local/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,7 @@
 // POST /enqueue bodies: one event or a batch.
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
 import { factor, integer, isObject, NAME_RE, Problems, text, unknownFields, type Json } from './fields.ts';
+import type { EnqueueOptions } from '../requests.ts';
 import { parseTimestamp } from './timestamp.ts';
 
 /** Most events one enqueue request may carry. (Default: 10000) */
@@ -8,18 +9,12 @@ export const MAX_BATCH = 10_000;
 /** Longest delay or furthest run_at accepted: one year. */
 const MAX_DELAY_MS = 366 * 24 * 3600 * 1000;
 
-/** One event as the SQL function queue.enqueue_many takes it. */
-export interface EnqueueItem {
+/** One event as the SQL function queue.enqueue_many takes it: delay_ms already turned into run_at. */
+export type EnqueueItem = Omit<EnqueueOptions, 'run_at' | 'delay_ms'> & {
   name: string;
   props: { [key: string]: Json };
   run_at?: string;
-  priority?: number;
-  idempotency_key?: string;
-  max_attempts?: number;
-  backoff_base_ms?: number;
-  backoff_factor?: number;
-  backoff_max_ms?: number;
-}
+};
 
 const EVENT_FIELDS = [
   'name', 'props', 'run_at', 'delay_ms', 'priority', 'idempotency_key', 'max_attempts',

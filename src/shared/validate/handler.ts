@@ -1,24 +1,11 @@
 // POST /registry and PATCH /registry/:name bodies.
 import { invalidRequest } from '../errors.ts';
+import type { HandlerPolicy } from '../requests.ts';
 import { HANDLER_KINDS, type HandlerKind } from '../states.ts';
 import { factor, integer, isObject, NAME_RE, Problems, text, unknownFields } from './fields.ts';
 
-export interface HandlerInput {
-  name?: string;
-  kind?: HandlerKind;
-  target?: string;
-  max_attempts?: number;
-  backoff_base_ms?: number;
-  backoff_factor?: number;
-  backoff_max_ms?: number;
-  backoff_jitter?: number;
-  /** null removes the limit (update only). */
-  concurrency_limit?: number | null;
-  rate_limit?: number | null;
-  rate_period_ms?: number | null;
-  timeout_ms?: number;
-  enabled?: boolean;
-}
+/** A parsed handler body; null removes a limit (update only). */
+export type HandlerInput = HandlerPolicy & { name?: string };
 
 const HANDLER_FIELDS = [
   'name', 'kind', 'target', 'max_attempts', 'backoff_base_ms', 'backoff_factor', 'backoff_max_ms', 'backoff_jitter',
