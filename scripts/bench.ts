@@ -15,8 +15,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from './local/ports.ts';
-import { startStack } from './local/stack.ts';
+import { freePort } from '../platform/ports.ts';
+import { startStack } from '../platform/stack.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {

@@ -3,10 +3,10 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './local/config.ts';
-import { freePort } from './local/ports.ts';
-import { dumpQueueSchema } from './local/schema-dump.ts';
-import { startStack } from './local/stack.ts';
+import { REPO_ROOT } from '../platform/config.ts';
+import { freePort } from '../platform/ports.ts';
+import { dumpQueueSchema } from '../platform/postgres/schema-dump.ts';
+import { startStack } from '../platform/stack.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-dump-'));
 chmodSync(stateDir, 0o755);

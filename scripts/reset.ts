@@ -2,8 +2,8 @@
 // the next `npm start` creates a fresh database (migrations and seed again).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { stopRunningStack } from './local/control.ts';
-import { stateDir } from './local/env.ts';
+import { stopRunningStack } from '../platform/control.ts';
+import { stateDir } from '../platform/env.ts';
 
 if (await stopRunningStack(stateDir)) console.log('Stopped the running stack.');
 // A cluster kept outside the project (see resolveDataDir) goes too.

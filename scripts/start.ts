@@ -1,7 +1,7 @@
 // npm start: the local Supabase stack without Docker, in the foreground.
 // Ctrl-C (or `npm run stop` from another terminal) stops everything it started.
-import { startStack } from './local/stack.ts';
-import { stackOptionsFromEnv } from './local/env.ts';
+import { startStack } from '../platform/stack.ts';
+import { stackOptionsFromEnv } from '../platform/env.ts';
 
 const log = (line: string) => console.log(`  ${line}`);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { signJwt } from '../scripts/local/keys.ts';
+import { signJwt } from '../platform/keys/keys.ts';
 import { call, client, db, rowCounts, stack, tokenFor } from './support/queue.ts';
 
 const sql = db();

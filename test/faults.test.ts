@@ -6,11 +6,11 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../scripts/local/stack.ts';
+import { startStack, type Stack } from '../platform/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
 import { startHandlerServer, type HandlerServer } from './support/handler-server.ts';
 import { notFinal, overlappingRuns } from './support/invariants.ts';
-import { freePort } from '../scripts/local/ports.ts';
+import { freePort } from '../platform/ports.ts';
 import { registerHandler, setKicks, tickUntil } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 

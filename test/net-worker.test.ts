@@ -1,5 +1,5 @@
 /**
- * The local pg_net stand-in (scripts/local/pg_net + scripts/local/net-worker.ts)
+ * The local pg_net stand-in (platform/pg-net)
  * must behave like Supabase's pg_net: requests leave only after commit, and
  * what lands in net._http_response matches what the real worker records.
  * Every assertion is on database rows or on what a real HTTP server received.
@@ -8,7 +8,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
-import { startNetWorker, type NetWorker } from '../scripts/local/net-worker.ts';
+import { startNetWorker, type NetWorker } from '../platform/pg-net/net-worker.ts';
 import { waitFor } from './support/wait.ts';
 
 type Received = { method: string; url: string; headers: IncomingMessage['headers']; body: string };

@@ -1,5 +1,5 @@
 // Realtime: an unmodified supabase-js client against the local stand-in
-// (scripts/local/realtime). Every assertion is on what the client's callbacks
+// (platform/realtime). Every assertion is on what the client's callbacks
 // receive: postgres_changes from the WAL with RLS, filters, both serializer
 // versions, several channels per socket, unsubscribe, broadcast, presence,
 // heartbeats, token errors, a burst of 1,000 updates, and a restart of the
@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { signJwt } from '../scripts/local/keys.ts';
-import { startStack, type Stack } from '../scripts/local/stack.ts';
+import { signJwt } from '../platform/keys/keys.ts';
+import { startStack, type Stack } from '../platform/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from '../scripts/local/ports.ts';
+import { freePort } from '../platform/ports.ts';
 import { call, client, db, registerHandler, stack, tickUntil, tokenFor } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 

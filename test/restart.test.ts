@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../scripts/local/stack.ts';
+import { startStack, type Stack } from '../platform/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from '../scripts/local/ports.ts';
+import { freePort } from '../platform/ports.ts';
 import { registerHandler, tickUntil } from './support/queue.ts';
 
 let stack: Stack | undefined;

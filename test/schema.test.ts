@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dumpQueueSchema } from '../scripts/local/schema-dump.ts';
+import { dumpQueueSchema } from '../platform/postgres/schema-dump.ts';
 import { stack } from './support/queue.ts';
 
 describe('supabase/schema.sql', () => {

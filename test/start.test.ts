@@ -9,7 +9,7 @@ import { createClient } from '@supabase/supabase-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { connect } from '../src/shared/db.ts';
-import { freePort } from '../scripts/local/ports.ts';
+import { freePort } from '../platform/ports.ts';
 
 const repo = join(import.meta.dirname, '..');
 const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-start-'));

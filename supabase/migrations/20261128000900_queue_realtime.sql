@@ -1,6 +1,6 @@
 -- Realtime: stream changes of queue.events and queue.runs to subscribers.
 --
--- Supabase Realtime (hosted, and the local stand-in in scripts/local/realtime)
+-- Supabase Realtime (hosted, and the local stand-in in platform/realtime)
 -- decodes the WAL of the tables in the `supabase_realtime` publication, which
 -- the platform creates in every project. Row-level security then decides
 -- which subscriber sees which change: an authenticated user sees the events

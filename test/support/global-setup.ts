@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { startStack, type StackInfo } from '../../scripts/local/stack.ts';
-import { freePort } from '../../scripts/local/ports.ts';
+import { startStack, type StackInfo } from '../../platform/stack.ts';
+import { freePort } from '../../platform/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

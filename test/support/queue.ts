@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { connect, type QueueEvent, type Run, type Sql } from '../../src/shared/db.ts';
 import { FINAL_STATES, type EventState } from '../../src/shared/states.ts';
-import { userJwt } from '../../scripts/local/keys.ts';
+import { userJwt } from '../../platform/keys/keys.ts';
 
 export const stack = inject('stack');
 

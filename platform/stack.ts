@@ -8,16 +8,16 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
-import { startFunction, type FunctionProcess } from './functions.ts';
-import { startGateway, type GatewayRoute } from './gateway.ts';
-import { localKeys, type LocalKeys } from './keys.ts';
+import { startFunction, type FunctionProcess } from './edge-runtime/functions.ts';
+import { startGateway, type GatewayRoute } from './edge-runtime/gateway.ts';
+import { localKeys, type LocalKeys } from './keys/keys.ts';
 import { startRealtime, type RealtimeServer } from './realtime/server.ts';
-import { startNetWorker, type NetWorker } from './net-worker.ts';
-import { installPgNetExtension } from './pg-net.ts';
+import { startNetWorker, type NetWorker } from './pg-net/net-worker.ts';
+import { installPgNetExtension } from './pg-net/install.ts';
 import { freePort } from './ports.ts';
 import {
   ensurePackages, initCluster, isRoot, pgUser, resolveDataDir, startPostgres, type PostgresProcess,
-} from './postgres.ts';
+} from './postgres/postgres.ts';
 
 export interface StackOptions {
   /** Where the cluster, logs and state live (Default: <repo>/.supabase-local). */
@@ -80,7 +80,7 @@ async function installExtensions(log: (s: string) => void): Promise<void> {
     if (isRoot()) throw err;
     throw new Error(
       `The pg_net stand-in must be installed into ${sharedir}/extension once, as root:\n` +
-      `  sudo cp ${join(REPO_ROOT, 'scripts/local/pg_net')}/pg_net* ${sharedir}/extension/`,
+      `  sudo cp ${join(REPO_ROOT, 'platform/pg-net/extension')}/pg_net* ${sharedir}/extension/`,
     );
   }
 }
@@ -118,7 +118,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
     try {
-      await sql.unsafe(readFileSync(join(REPO_ROOT, 'scripts/local/sql/platform.sql'), 'utf8'));
+      await sql.unsafe(readFileSync(join(REPO_ROOT, 'platform/postgres/platform.sql'), 'utf8'));
       log('applying migrations (supabase migration up)…');
       migrate(dbUrl);
       const seededMarker = join(stateDir, 'seeded');

@@ -12,7 +12,7 @@
 --       escaping and URL building), net.wake, net.worker_restart,
 --       net.wait_until_running, and net.check_worker_is_up (which also
 --       recognises the Node worker by its application_name).
---   * The background worker is scripts/local/net-worker.ts, a client
+--   * The background worker is platform/pg-net/net-worker.ts, a client
 --     connection. It LISTENs on channel `pg_net_request`; the statement
 --     trigger net._notify_worker (not in the real extension) NOTIFYs it.
 --     NOTIFY is delivered only when the enqueuing transaction commits, which

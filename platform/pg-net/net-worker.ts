@@ -1,6 +1,6 @@
 /**
  * Local stand-in for pg_net's C background worker (supabase/pg_net 0.19.7),
- * paired with the pure-SQL extension in scripts/local/pg_net/. Never deployed.
+ * paired with the pure-SQL extension in platform/pg-net/extension/. Never deployed.
  *
  * Like the real worker it only ever sees committed rows of
  * net.http_request_queue, sends them, and writes what curl would have

@@ -4,7 +4,7 @@
 // expired. Failures carry Realtime's own reason strings, which realtime-js
 // passes to the subscribe callback as the CHANNEL_ERROR's message.
 import { errors } from 'jose';
-import { verifyJwt } from '../keys.ts';
+import { verifyJwt } from '../keys/keys.ts';
 
 export type Claims = Record<string, unknown> & { role: string; exp: number; sub?: string };
 

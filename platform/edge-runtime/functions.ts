@@ -4,10 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { FunctionConfig } from './config.ts';
-import { REPO_ROOT } from './config.ts';
+import type { FunctionConfig } from '../config.ts';
+import { REPO_ROOT } from '../config.ts';
 
-const HOST = join(REPO_ROOT, 'scripts/local/function-host.ts');
+const HOST = join(REPO_ROOT, 'platform/edge-runtime/function-host.ts');
 
 /**
  * The deno executable shipped by the `deno` npm package (its platform

@@ -1,5 +1,5 @@
 /**
- * Installs the local pure-SQL pg_net stand-in (scripts/local/pg_net/) into a
+ * Installs the local pure-SQL pg_net stand-in (platform/pg-net/extension/) into a
  * Postgres installation, so `create extension pg_net` works on the local
  * stack. Hosted Supabase has the real C extension; this is local-only.
  */
@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pg_net');
+const SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'extension');
 
 /**
  * Copies pg_net.control and pg_net--*.sql into `${sharedir}/extension/`

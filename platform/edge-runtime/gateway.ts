@@ -5,7 +5,7 @@
 // ({ "code", "message" }), so clients see the same thing in both places.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { verifyJwt } from './keys.ts';
+import { verifyJwt } from '../keys/keys.ts';
 
 export interface GatewayRoute {
   name: string;
