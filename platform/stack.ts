@@ -34,7 +34,13 @@ export interface StackInfo {
   apiUrl: string;
   functionsUrl: string;
   dbUrl: string;
+  /** `sb_publishable_…` (role anon): send as `apikey`. */
+  publishableKey: string;
+  /** `sb_secret_…` (role service_role): send as `apikey`. */
+  secretKey: string;
+  /** Legacy JWT-based anon key. */
   anonKey: string;
+  /** Legacy JWT-based service_role key. */
   serviceRoleKey: string;
   jwtSecret: string;
   stateDir: string;
@@ -126,8 +132,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await sql.unsafe(readFileSync(join(SUPABASE_DIR, 'seed.sql'), 'utf8'));
         writeFileSync(seededMarker, new Date().toISOString() + '\n');
       }
-      // The Vault secrets queue.tick reads, as on hosted Supabase.
-      for (const [name, value] of [['project_url', apiUrl], ['service_role_key', keys.serviceRoleKey]]) {
+      // The Vault secrets queue.tick and queue.kick read, as on hosted Supabase:
+      // project_url and secret_key (the sb_secret key, sent as `apikey`).
+      for (const [name, value] of [['project_url', apiUrl], ['secret_key', keys.secretKey]]) {
         await sql`
           insert into vault.secrets (name, secret) values (${name}, ${value})
           on conflict (name) do update set secret = excluded.secret, updated_at = now()`;
@@ -140,11 +147,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     let netWorker: NetWorker | undefined = await startNetWorker(netWorkerOptions);
     started.push(async () => { await netWorker?.stop(); });
 
+    // What the platform injects into every function (as the Supabase CLI's
+    // edge runtime does): the key maps are JSON objects of name to key.
     const env = {
       SUPABASE_URL: apiUrl,
+      SUPABASE_DB_URL: dbUrl,
       SUPABASE_ANON_KEY: keys.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
-      SUPABASE_DB_URL: dbUrl,
+      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+      SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+      SUPABASE_JWKS: JSON.stringify(keys.jwks),
     };
     const functions = new Map<string, FunctionProcess>();
     const launch = async (name: string) => {
@@ -182,6 +194,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const info: StackInfo = {
       apiUrl, functionsUrl: `${apiUrl}/functions/v1`, dbUrl,
+      publishableKey: keys.publishableKey, secretKey: keys.secretKey,
       anonKey: keys.anonKey, serviceRoleKey: keys.serviceRoleKey, jwtSecret: keys.jwtSecret, stateDir,
     };
     writeFileSync(join(stateDir, 'stack.json'), JSON.stringify({ ...info, pid: process.pid }, null, 2) + '\n');

@@ -11,16 +11,29 @@ const stack = await startStack({ ...stackOptionsFromEnv(), log }).catch((err: Er
   process.exit(1);
 });
 
+// Laid out as `supabase start` prints them: the publishable and secret keys
+// first; the legacy JWT-based ones (still accepted) after, marked as such.
+const rows: Array<[string, string] | null> = [
+  ['API URL', stack.apiUrl],
+  ['Functions URL', stack.functionsUrl],
+  ['DB URL', stack.dbUrl],
+  null,
+  ['Publishable key', stack.publishableKey],
+  ['Secret key', stack.secretKey],
+  null,
+  ['legacy JWT secret', stack.jwtSecret],
+  ['legacy anon key', stack.anonKey],
+  ['legacy service_role key', stack.serviceRoleKey],
+];
+const width = Math.max(...rows.map((r) => r?.[0].length ?? 0));
+const table = rows.map((r) => (r ? `${r[0].padStart(width)}: ${r[1]}` : '')).join('\n');
+
 console.log(`
 Started supaqueue local development setup.
 
-         API URL: ${stack.apiUrl}
-   Functions URL: ${stack.functionsUrl}
-          DB URL: ${stack.dbUrl}
-      JWT secret: ${stack.jwtSecret}
-        anon key: ${stack.anonKey}
-service_role key: ${stack.serviceRoleKey}
+${table}
 
+Send the secret key as "apikey: <key>" (it is not a JWT); see README.md, "## API".
 Data: ${stack.stateDir} (kept across restarts; \`npm run reset\` deletes it)
 Logs: ${stack.stateDir}/logs
 Press Ctrl-C to stop.`);

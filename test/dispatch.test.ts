@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../functions/dispatch/app.ts';
-import { call, client, db, registerHandler, runsOf, setKicks, stack, tickUntil } from './support/queue.ts';
+import { testDispatcher } from './support/dispatchers.ts';
+import { call, client, db, eventsById, registerHandler, runsOf, setKicks, stack, testAuth, tickUntil } from './support/queue.ts';
 
 const sql = db();
 let server: Server;
@@ -101,28 +102,53 @@ describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)
     expect((run.error as any).message).toContain('timeout of 300 ms');
   });
 
-  it('skips a batch that arrives after its attempts were reclaimed (a late pg_net request)', async () => {
-    const app = createApp({ sql, functionsUrl: stack.functionsUrl, serviceRoleKey: stack.serviceRoleKey });
+  it('takes back a batch that pg_net delivers after its lease expired, unspent, and never runs it twice', async () => {
+    const dispatcher = testDispatcher();
+    const app = createApp({ dispatcher, auth: testAuth(), waitUntil: () => {} });
     await setKicks(sql, false);
     const [{ id }] = await sql`select id from queue.enqueue('Addition', '{"x": 4, "y": 4}')`;
-    const [claimed] = await sql`select * from queue.claim('stale-test', 1000) where id = ${id}`;
-    // The lease runs out and the attempt is reclaimed as lost before dispatch reports.
+    const [claimed] = await sql`select * from queue.claim('tick:late', 1000) where id = ${id}`;
+    // pg_net was slow: the lease runs out before the batch is delivered.
     await sql`update queue.events set locked_until = now() - interval '1 second' where id = ${id}`;
     await sql`select queue.reclaim()`;
+    const [back] = await eventsById(sql, [id]);
+    expect(back).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await runsOf(sql, id)).toEqual([]);
+
     const res = await app.request('/dispatch', {
       method: 'POST',
-      headers: { authorization: `Bearer ${stack.serviceRoleKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        worker: 'stale-test',
-        events: [{ ...claimed, props: { x: 4, y: 4 } }],
-        handlers: { Addition: { kind: 'code', target: 'Addition', timeout_ms: 1000 } },
-      }),
+      headers: { apikey: stack.secretKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ worker: 'tick:late', events: [claimed] }),
     });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ worker: 'tick:late', accepted: 1 });
+    await dispatcher.idle();
+    await dispatcher.close();
     await setKicks(sql, true);
-    expect(res.status).toBe(200);
-    const body = await res.json();
-    expect(body).toMatchObject({ settled: [], skipped: 1 });
-    const runs = await runsOf(sql, id);
-    expect(runs.map((r) => r.outcome)).toEqual(['lost']);
+    expect(await runsOf(sql, id)).toEqual([]);
+    expect((await eventsById(sql, [id]))[0]).toMatchObject({ state: 'queued', attempts: 0 });
+  });
+
+  it('answers 202 at once and runs the batch after the response', async () => {
+    const dispatcher = testDispatcher();
+    const pending: Promise<unknown>[] = [];
+    const app = createApp({ dispatcher, auth: testAuth(), waitUntil: (p) => pending.push(p) });
+    await setKicks(sql, false);
+    await registerHandler(sql, { name: 'SlowEcho', kind: 'url', target: serverUrl });
+    const [{ id }] = await sql`select id from queue.enqueue('SlowEcho', '{"sleep_ms": 1500}')`;
+    const rows = await sql`select * from queue.claim('tick:now', 1000) where id = ${id}`;
+    const res = await app.request('/dispatch', {
+      method: 'POST',
+      headers: { apikey: stack.secretKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ worker: 'tick:now', events: rows }),
+    });
+    expect(res.status).toBe(202);
+    // Answered while the 1.5 s handler still runs.
+    expect((await eventsById(sql, [id]))[0].state).toBe('processing');
+    expect(pending).toHaveLength(1);
+    await Promise.all(pending);
+    await dispatcher.close();
+    await setKicks(sql, true);
+    expect((await eventsById(sql, [id]))[0]).toMatchObject({ state: 'succeeded', result: { slept: true } });
   });
 });

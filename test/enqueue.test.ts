@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../functions/enqueue/app.ts';
-import { call, client, db, registerHandler, rowCounts, stack, tokenFor } from './support/queue.ts';
+import { call, client, db, keyHeaders, registerHandler, rowCounts, stack, testAuth, tokenFor } from './support/queue.ts';
 
 const sql = db();
-const app = createApp({ sql });
-const post = (body: unknown, key = stack.serviceRoleKey) =>
+const app = createApp({ sql, auth: testAuth() });
+const post = (body: unknown, key = stack.secretKey) =>
   app.request('/enqueue', {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: keyHeaders(key, new Headers({ 'content-type': 'application/json' })),
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 

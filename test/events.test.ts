@@ -86,6 +86,24 @@ describe('events', () => {
     expect((await call(`events/${mine.id}`, { key: alice })).status).toBe(200);
   });
 
+  it('keeps listing and reading when a stored event is nested too deep to encode (one bad row never takes down a page)', async () => {
+    // Stored before the 64-level limit existed: written straight in SQL, 10,000 deep.
+    const nested = '{"a":'.repeat(9999) + '1' + '}'.repeat(9999);
+    const innocent = await enqueue({ x: 1, y: 1 }, { delay_ms: 600_000 });
+    const [{ id: deepId }] = await sql`
+      select id from queue.enqueue_many(jsonb_build_array(jsonb_build_object('name', ${NAME}::text,
+        'props', ${nested}::jsonb, 'run_at', now() + interval '10 minutes')))`;
+    const page = await call(`events?name=${NAME}&limit=5`);
+    expect(page.status).toBe(200);
+    const deep = page.body.events.find((e: { id: number }) => e.id === deepId);
+    expect(deep.props).toEqual({ unencodable: expect.stringContaining('nested too deep') });
+    expect(page.body.events.find((e: { id: number }) => e.id === innocent.id)).toMatchObject({ props: { x: 1, y: 1 } });
+    const one = await call(`events/${deepId}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id: deepId, state: 'scheduled', props: { unencodable: expect.any(String) } });
+    await sql`select queue.cancel(${deepId}::bigint)`;
+  });
+
   it('answers 404 for an event that does not exist', async () => {
     const res = await call('events/999999999');
     expect(res.status).toBe(404);

@@ -47,6 +47,18 @@ function generate(): Case[] {
   for (const path of ['enqueue', 'registry', 'schedules', 'events/redrive', 'dispatch']) {
     for (const body of raw) cases.push({ what: `malformed JSON ${json(body)}`, method: 'POST', path, body });
   }
+  // Props past the documented limits: 64 levels of nesting, 256 KiB. The
+  // 10,000-deep body is written as text (JSON.stringify cannot write it).
+  const nested = (depth: number) => '{"a":'.repeat(depth - 1) + '1' + '}'.repeat(depth - 1);
+  cases.push(
+    { what: 'props nested 10,000 deep', method: 'POST', path: 'enqueue', body: `{"name":"Fuzzed","props":${nested(10_000)}}` },
+    { what: 'props nested 65 deep', method: 'POST', path: 'enqueue', body: `{"name":"Fuzzed","props":${nested(65)}}` },
+    { what: 'a batch with one item nested 10,000 deep', method: 'POST', path: 'enqueue',
+      body: `{"events":[{"name":"Fuzzed","props":{"x":1}},{"name":"Fuzzed","props":${nested(10_000)}}]}` },
+    { what: 'props of 300 KiB', method: 'POST', path: 'enqueue', body: json({ name: 'Fuzzed', props: { blob: 'x'.repeat(300 * 1024) } }) },
+    { what: 'schedule props nested 10,000 deep', method: 'POST', path: 'schedules',
+      body: `{"name":"fuzz-deep","event_name":"Fuzzed","cron":"* * * * *","props":${nested(10_000)}}` },
+  );
   const eventFields = {
     name: [...WRONG.filter((v) => typeof v !== 'string' || v === '' || (v as string).length > 100), ...INJECTIONS, '1abc', 'with space'],
     props: WRONG.filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)),

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHandlerServer, type HandlerServer } from './support/handler-server.ts';
 import { maxConcurrentRuns, notFinal, overlappingRuns } from './support/invariants.ts';
+import { drainWith } from './support/dispatchers.ts';
 import { call, db, registerHandler, setKicks } from './support/queue.ts';
 
 const sql = db();
@@ -25,8 +26,8 @@ async function enqueue(name: string, n: number, props: object) {
   return res.body.events.map((e: { id: number }) => e.id) as number[];
 }
 
-const drainers = (n: number) =>
-  Promise.all(Array.from({ length: n }, () => call('dispatch/drain', { method: 'POST', json: {} })));
+// Kicks are off (no kicked drainer joins in), so these drainers don't heed it.
+const drainers = (n: number) => drainWith(n, { aliveMs: Infinity });
 
 describe('limits', () => {
   it('never has more than concurrency_limit events of a name processing, with 8 dispatchers', async () => {
@@ -48,7 +49,7 @@ describe('limits', () => {
     sampling = false;
     await sampler;
 
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(results.reduce((a, b) => a + b, 0)).toBe(40);
     expect(await notFinal(sql, ids)).toEqual({ missing: [], unfinished: [] });
     const [{ succeeded }] = await sql`select count(*)::int as succeeded from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`;
     expect(succeeded).toBe(40);
@@ -61,7 +62,7 @@ describe('limits', () => {
     await registerHandler(sql, { name: 'Rated', kind: 'url', target: server.url, rate_limit: 5, rate_period_ms: 1000 });
     const ids = await enqueue('Rated', 25, {});
     const results = await drainers(8);
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill(200));
+    expect(results.reduce((a, b) => a + b, 0)).toBe(25);
     expect(await notFinal(sql, ids)).toEqual({ missing: [], unfinished: [] });
 
     // For every start, the starts in the period ending at it (inclusive) number at most 5.

@@ -2,7 +2,7 @@
 // paused in the test stack and nothing here calls tick, so every run below
 // was started by a kicked drainer. (Latency figures: npm run bench.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, db, eventsById, registerHandler, runsOf } from './support/queue.ts';
+import { call, db, eventsById, registerHandler, runsOf, setKicks } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
 const sql = db();
@@ -33,7 +33,9 @@ describe('on-time starts', () => {
   it('makes one kick for a burst of inserts', async () => {
     // Every pg_net request takes the next id; nothing but kicks makes requests here.
     const lastRequestId = async () => Number((await sql`select last_value from net.http_request_queue_id_seq`)[0].last_value);
-    await new Promise((r) => setTimeout(r, 11_000)); // let earlier drainers finish and the debounce lapse
+    // Stop the drainer an earlier test kicked (it would take the burst without a kick), then start from none.
+    await setKicks(sql, false);
+    await setKicks(sql, true);
     const before = await lastRequestId();
     const requests = Array.from({ length: 50 }, (_, i) => call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: i, y: 0 } } }));
     const ids = (await Promise.all(requests)).map((r) => r.body.id as number);

@@ -207,6 +207,27 @@ describe('postgres_changes', () => {
     expect(system[0].message).toContain('invalid column for filter name');
   });
 
+  it('keeps streaming past a stored row too deep to encode: its change arrives without that field, with an error, and nothing else is lost', async () => {
+    const channel = keyClient().channel('too-deep');
+    const got = changes(channel);
+    await subscribed(channel);
+    const nested = '{"a":'.repeat(9999) + '1' + '}'.repeat(9999);
+    const before = await enqueue({ name: 'Addition', delay_ms: 3_600_000 });
+    // Stored straight in SQL, as a row from before the 64-level limit would be.
+    const [{ id: deep }] = await sql`
+      select id from queue.enqueue_many(jsonb_build_array(jsonb_build_object('name', 'Addition',
+        'props', ${nested}::jsonb, 'run_at', now() + interval '1 hour')))`;
+    const after = await enqueue({ name: 'Addition', delay_ms: 3_600_000 });
+    await until(() => of(got, after).length > 0 && of(got, deep).length > 0, 'the changes around the deep row');
+    expect(of(got, before)).toHaveLength(1);
+    const [change] = of(got, deep);
+    expect(change).toMatchObject({ eventType: 'INSERT', new: { id: deep, name: 'Addition', state: 'scheduled' } });
+    expect(change.new.props).toBeUndefined();
+    expect(String(change.errors)).toContain('props');
+    expect(of(got, after)[0].new).toMatchObject({ id: after, props: {} });
+    await sql`select queue.cancel(${deep}::bigint)`;
+  });
+
   it('delivers 1,000 updates committed in a burst, all of them, in order', async () => {
     const channel = keyClient().channel('burst');
     const id = await enqueue({ name: 'Addition', delay_ms: 3_600_000 });

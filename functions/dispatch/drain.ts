@@ -1,113 +1,171 @@
-// The drainer: what a kick starts. Claims due events itself and runs them as
-// they come, polling for new ones and waiting for near-due ones, for a
-// bounded time (an edge function has a wall-clock limit). See
-// supabase/migrations/*_queue_kick.sql for when kicks are sent.
-import { claim, drainAlive, drainStop, nextDueAt, type ClaimedWithHandler, type Sql } from '../../src/shared/db.ts';
-import type { HandlerTarget, RunDeps } from './run-event.ts';
-import { createRunner } from './runner.ts';
+// The drainer: what a kick starts. It claims due events itself and runs them
+// as they come, within its worker's budgets (worker-budget.ts). It waits for
+// new work without polling: the insert trigger NOTIFYs channel queue_events
+// at commit (LISTEN on the direct connection), and a timer wakes it when the
+// next scheduled event comes due. It stops claiming when the worker retires
+// (beforeunload) or its budgets run out, finishes and settles what it
+// claimed, and hands over with a kick if work remains, so a fresh worker
+// carries on. See supabase/migrations/*_queue_kick.sql for when kicks are sent.
+import { claim, drainAlive, drainStop, kickIfDue, nextDueAt, type Sql } from '../../src/shared/db.ts';
+import type { Runner } from './runner.ts';
+import type { WorkerBudget } from './worker-budget.ts';
 
 export interface DrainOptions {
-  /** How long to keep claiming, in ms. (Default: 60000: until the next per-minute tick) */
-  budgetMs?: number;
-  /** Pause between claims when nothing was due, in ms. (Default: 100) */
-  pollMs?: number;
-  /** How long to linger with nothing to do before stopping, so a burst spread over time makes one kick. (Default: 1000) */
-  idleMs?: number;
   /** Most attempts running at once. (Default: 200) */
   maxInFlight?: number;
-  /** (Default: 10000) */
-  heartbeatMs?: number;
+  /** Events per claim. (Default: 100) */
+  claimSize?: number;
+  /** In flight and per claim once the worker is close to its CPU limit. (Default: 10) */
+  taperSize?: number;
+  /** How long to linger with nothing to do before stopping, in ms. (Default: 30000) */
+  idleMs?: number;
+  /** How often the drainer says it is alive (queue.drain_alive), in ms; kicks are debounced meanwhile. (Default: 3000) */
+  aliveMs?: number;
 }
 
 export interface DrainResult {
   worker: string;
   claimed: number;
-  settled: number;
-  dropped: number;
+  /** Why it stopped: 'idle', 'kicks_off', or the worker's retirement reason. */
+  stopped: string;
+  /** Whether it kicked a successor because work remained. */
+  handedOver: boolean;
   ms: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Subscribes to the insert trigger's notifications; resolves to an unsubscribe. */
+export type Listen = (onNotify: () => void) => Promise<() => Promise<void>>;
 
-function split(events: ClaimedWithHandler[]) {
-  const handlers: Record<string, HandlerTarget> = {};
-  for (const e of events) handlers[e.name] = { kind: e.kind, target: e.target, timeout_ms: e.timeout_ms };
-  return handlers;
+export interface DrainDeps {
+  sql: Sql;
+  runner: Runner;
+  budget: WorkerBudget;
+  listen?: Listen;
+  log?: (line: string) => void;
 }
 
-export async function drain(sql: Sql, run: RunDeps, opts: DrainOptions = {}): Promise<DrainResult> {
-  const budget = opts.budgetMs ?? 60_000;
-  const poll = opts.pollMs ?? 100;
+/** A sleep that new work (a notification, a finished attempt, retirement) cuts short. */
+function createWaker() {
+  let wakeUp: (() => void) | null = null;
+  let woken = false;
+  return {
+    wake() { woken = true; wakeUp?.(); },
+    wait(ms: number, ...also: Promise<unknown>[]): Promise<void> {
+      if (woken) { woken = false; return Promise.resolve(); }
+      return new Promise<void>((resolve) => {
+        const done = () => { clearTimeout(timer); wakeUp = null; woken = false; resolve(); };
+        const timer = setTimeout(done, Math.max(0, ms));
+        wakeUp = done;
+        for (const p of also) void p.then(done, done);
+      });
+    },
+  };
+}
+
+export interface Drainer {
+  /** Runs until there is nothing to do, kicks are off, or the worker retires. */
+  run(): Promise<DrainResult>;
+  /** New work may be due: claim now. */
+  wake(): void;
+}
+
+export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer {
+  const { sql, runner, budget } = deps;
+  const log = deps.log ?? ((line: string) => console.error(line));
   const maxInFlight = opts.maxInFlight ?? 200;
-  const idleMs = opts.idleMs ?? 1000;
-  let lastWork = Date.now();
-  const started = Date.now();
-  const worker = `drain:${crypto.randomUUID()}`;
-  const runner = createRunner({ sql, run, heartbeatMs: opts.heartbeatMs, settleEveryMs: 50 });
-  let claimed = 0;
-  let lastAlive = 0;
+  const claimSize = opts.claimSize ?? 100;
+  const taperSize = opts.taperSize ?? 10;
+  const idleMs = opts.idleMs ?? 30_000;
+  const aliveMs = opts.aliveMs ?? 3000;
+  const waker = createWaker();
+  void budget.retired.then(() => waker.wake());
 
-  const take = async () => {
-    const free = maxInFlight - runner.inFlight;
-    if (free <= 0) return 0;
-    const events = await claim(sql, worker, Math.min(free, 100));
-    runner.start(events, split(events));
-    claimed += events.length;
-    return events.length;
-  };
+  async function run(): Promise<DrainResult> {
+    const started = Date.now();
+    const worker = `drain:${crypto.randomUUID()}`;
+    let claimed = 0;
+    let lastWork = Date.now();
+    let lastAlive = 0;
+    let blocked = 0; // consecutive looks that found queued events no one may claim yet (limits)
+    let stopped = 'idle';
+    const unlisten = await deps.listen?.(() => waker.wake()).catch((err) => {
+      log(`dispatch/drain: LISTEN failed, waking on timers only: ${err}`);
+      return undefined;
+    });
 
-  /** One pass of the loop; returns 'stop' when there is nothing left to do within the budget. */
-  const step = async (): Promise<'again' | 'wait' | 'stop'> => {
-    if (Date.now() - lastAlive > 2_000) {
-      await drainAlive(sql, 10);
-      lastAlive = Date.now();
-    }
-    const got = await take();
-    if (got > 0 || runner.inFlight > 0) lastWork = Date.now();
-    if (got === 100) return 'again'; // more may be due right now
-    if (got === 0 && runner.inFlight === 0 && Date.now() - lastWork > idleMs) {
-      const next = await nextDueAt(sql);
-      const left = budget - (Date.now() - started);
-      if (next === null || next.getTime() - Date.now() > left) {
-        // Nothing to do within the budget. Stop, then look once more: an
-        // insert that saw this drainer active has committed by now.
-        await drainStop(sql);
-        if ((await take()) === 0) return 'stop';
-        lastAlive = 0;
-        lastWork = Date.now();
+    /** Claims what fits; returns how many were claimed and whether that filled the request. */
+    const take = async (): Promise<{ got: number; full: boolean }> => {
+      const room = budget.room();
+      if (room === 'none') return { got: 0, full: false };
+      const cap = room === 'taper' ? taperSize : maxInFlight;
+      const want = Math.min(cap - runner.inFlight, room === 'taper' ? taperSize : claimSize);
+      if (want <= 0) return { got: 0, full: false };
+      const rows = await claim(sql, worker, want);
+      claimed += rows.length;
+      if (rows.length) await runner.start(rows);
+      return { got: rows.length, full: rows.length === want };
+    };
+
+    let failures = 0;
+    try {
+      for (;;) {
+        try {
+          if (Date.now() - lastAlive >= aliveMs) {
+            if (!(await drainAlive(sql, 10))) { stopped = 'kicks_off'; break; }
+            lastAlive = Date.now();
+          }
+          if (budget.room() === 'none') { stopped = `retired:${await budget.retired}`; break; }
+          const { got, full } = await take();
+          failures = 0;
+          if (got > 0) { lastWork = Date.now(); blocked = 0; }
+          if (full) continue; // more may be due right now
+          if (runner.inFlight > 0) lastWork = Date.now();
+
+          const next = await nextDueAt(sql);
+          let wait = next === null ? Infinity : next.getTime() - Date.now();
+          if (wait <= 0 && got === 0) {
+            // Queued, but held by a concurrency or rate limit: look again soon, backing off.
+            wait = Math.min(100 * 2 ** blocked++, 2000);
+          }
+          if (runner.inFlight === 0 && Date.now() - lastWork >= idleMs && wait > idleMs) {
+            // Nothing to do for a while. Stop, then look once more: an insert
+            // that saw this drainer active has committed by now (drain_stop
+            // waits for it) and kicked no one.
+            await drainStop(sql);
+            const last = await take();
+            if (last.got === 0) break;
+            lastAlive = 0;
+            lastWork = Date.now();
+            continue;
+          }
+          const untilAlive = aliveMs - (Date.now() - lastAlive);
+          await waker.wait(Math.min(wait, untilAlive, budget.msUntilRetire()), ...(runner.inFlight > 0 ? [runner.finished()] : []));
+        } catch (err) {
+          // A lost connection or a failover: retry a few times, then give up
+          // (the tick and the next kick take over; leases cover what runs).
+          if (++failures >= 5) throw err;
+          log(`dispatch/drain: ${err}; retrying`);
+          await waker.wait(500);
+        }
       }
+    } finally {
+      await unlisten?.().catch(() => {});
+      // Whatever happened, let the next insert kick a fresh drainer right away.
+      await drainStop(sql).catch(() => {});
+      await runner.idle();
     }
-    return 'wait';
-  };
-
-  let result: Awaited<ReturnType<typeof runner.idle>>;
-  let failures = 0;
-  try {
-    while (Date.now() - started < budget) {
-      let next: 'again' | 'wait' | 'stop';
-      try {
-        next = await step();
-        failures = 0;
-      } catch (err) {
-        // A lost connection or a failover: retry a few times, then give up
-        // (the tick and the next kick take over; leases cover what runs).
-        if (++failures >= 5) throw err;
-        console.error(`dispatch/drain: ${err}; retrying`);
-        next = 'wait';
-        await sleep(500);
-      }
-      if (next === 'stop') break;
-      if (next === 'wait') await sleep(poll);
+    // Out of budget with work left: hand over to a fresh worker. A kick sent
+    // before the platform retired this worker would land here again.
+    let handedOver = false;
+    if (budget.retiring && stopped !== 'kicks_off') {
+      await Promise.race([budget.platformRetired, new Promise((r) => setTimeout(r, 2000))]);
+      handedOver = await kickIfDue(sql).catch((err) => {
+        log(`dispatch/drain: could not hand over (the next tick will): ${err}`);
+        return false;
+      });
     }
-    if (Date.now() - started >= budget) {
-      // Out of time: hand over to a fresh drainer if work is near.
-      await drainStop(sql);
-      await sql`select queue.kick() where queue.next_due_at() < now() + queue._kick_horizon()`;
-    }
-  } finally {
-    // Whatever happened, let the next insert kick a fresh drainer right away.
-    await drainStop(sql).catch(() => {});
-    result = await runner.idle();
+    return { worker, claimed, stopped, handedOver, ms: Date.now() - started };
   }
-  return { worker, claimed, settled: result.settled.length, dropped: result.dropped, ms: Date.now() - started };
+
+  return { run, wake: () => waker.wake() };
 }

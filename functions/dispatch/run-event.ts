@@ -1,23 +1,16 @@
 // Runs one claimed event through its handler and turns whatever happens into
 // an Outcome: a handler's error or timeout is data for settle(), never an
 // exception that escapes the batch.
-import type { ClaimedEvent, Outcome } from '../../src/shared/db.ts';
-import type { HandlerKind } from '../../src/shared/states.ts';
+import type { Claimed, Outcome } from '../../src/shared/db.ts';
 import type { Json } from '../../src/shared/validate.ts';
 import type { CodeHandler } from './code-handlers.ts';
-
-/** The handler mapping tick sends with each batch, per event name. */
-export interface HandlerTarget {
-  kind: HandlerKind;
-  target: string;
-  timeout_ms: number;
-}
 
 export interface RunDeps {
   codeHandlers: Record<string, CodeHandler>;
   /** Base URL of this project's functions, e.g. https://<ref>.supabase.co/functions/v1 */
   functionsUrl: string;
-  serviceRoleKey: string;
+  /** The project's secret key, sent in `apikey` to `function` handlers. */
+  secretKey: string;
   fetch: typeof fetch;
 }
 
@@ -28,7 +21,7 @@ function describe(err: unknown): { message: string; [k: string]: Json } {
   return { message: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err) };
 }
 
-async function callHttp(url: string, headers: Record<string, string>, event: ClaimedEvent, deps: RunDeps, signal: AbortSignal): Promise<Json> {
+async function callHttp(url: string, headers: Record<string, string>, event: Claimed, deps: RunDeps, signal: AbortSignal): Promise<Json> {
   const res = await deps.fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -42,18 +35,18 @@ async function callHttp(url: string, headers: Record<string, string>, event: Cla
   return body;
 }
 
-function invoke(event: ClaimedEvent, handler: HandlerTarget, deps: RunDeps, signal: AbortSignal): Promise<Json> {
+function invoke(event: Claimed, deps: RunDeps, signal: AbortSignal): Promise<Json> {
   const ctx = { id: event.id, name: event.name, attempt: event.attempt, signal };
-  switch (handler.kind) {
+  switch (event.kind) {
     case 'code': {
-      const fn = deps.codeHandlers[handler.target];
-      if (!fn) throw new Error(`No code handler "${handler.target}" is built into dispatch.`);
+      const fn = deps.codeHandlers[event.target];
+      if (!fn) return Promise.reject(new Error(`No code handler "${event.target}" is built into dispatch.`));
       return Promise.resolve().then(() => fn(event.props, ctx));
     }
     case 'function':
-      return callHttp(`${deps.functionsUrl}/${handler.target}`, { authorization: `Bearer ${deps.serviceRoleKey}` }, event, deps, signal);
+      return callHttp(`${deps.functionsUrl}/${event.target}`, { apikey: deps.secretKey }, event, deps, signal);
     case 'url':
-      return callHttp(handler.target, {}, event, deps, signal);
+      return callHttp(event.target, {}, event, deps, signal);
   }
 }
 
@@ -72,20 +65,15 @@ class Stopped extends Error {
  * The handler's AbortSignal fires on timeout and on stop, so handlers that
  * honour it stop working; the outcome does not wait for those that don't.
  */
-export async function runEvent(
-  event: ClaimedEvent, handler: HandlerTarget | undefined, deps: RunDeps, stop?: AbortSignal,
-): Promise<Outcome | null> {
-  if (!handler) {
-    return { run_id: event.run_id, ok: false, outcome: 'failed', error: { message: `No handler was sent for event "${event.name}".` } };
-  }
+export async function runEvent(event: Claimed, deps: RunDeps, stop?: AbortSignal): Promise<Outcome | null> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onStop: (() => void) | undefined;
   const interrupted = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new Timeout(`The handler did not finish within its timeout of ${handler.timeout_ms} ms.`));
-    }, handler.timeout_ms);
+      reject(new Timeout(`The handler did not finish within its timeout of ${event.timeout_ms} ms.`));
+    }, event.timeout_ms);
     onStop = () => {
       controller.abort();
       reject(new Stopped(stop!.reason as StopReason));
@@ -94,7 +82,7 @@ export async function runEvent(
     else stop?.addEventListener('abort', onStop, { once: true });
   });
   try {
-    const result = await Promise.race([invoke(event, handler, deps, controller.signal), interrupted]);
+    const result = await Promise.race([invoke(event, deps, controller.signal), interrupted]);
     return { run_id: event.run_id, ok: true, result: result === undefined ? null : result };
   } catch (err) {
     if (err instanceof Stopped) {

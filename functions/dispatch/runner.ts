@@ -1,97 +1,138 @@
-// The attempts one dispatch invocation is running: starts them, keeps their
-// leases alive with heartbeats (which also deliver cancellations), and
-// records their outcomes with settle().
-import { heartbeat, settle, type ClaimedEvent, type Outcome, type Sql } from '../../src/shared/db.ts';
-import { runEvent, type HandlerTarget, type RunDeps, type StopReason } from './run-event.ts';
+// The attempts one dispatch worker is running: takes claimed rows, confirms
+// them with a first heartbeat (the delivery confirmation: an attempt whose
+// lease is already gone is dropped before its handler starts), runs them,
+// keeps their leases alive with heartbeats (which also deliver
+// cancellations), and records outcomes with settle() as they arrive: one
+// settle at a time, each taking every outcome that finished meanwhile.
+import { heartbeat, release, settle, type Claimed, type Outcome, type Sql } from '../../src/shared/db.ts';
+import { runEvent, type RunDeps, type StopReason } from './run-event.ts';
 
 export interface RunnerOptions {
   sql: Sql;
   run: RunDeps;
   /** How often leases are extended; must be well under queue._lease() (30 s). (Default: 10000) */
   heartbeatMs?: number;
-  /** Settle outcomes as they arrive, this often; null settles once, in idle(). (Default: null) */
-  settleEveryMs?: number | null;
   log?: (line: string) => void;
 }
 
-interface Attempt {
-  stop: AbortController;
-  done: Promise<void>;
-}
+export type Settled = Awaited<ReturnType<typeof settle>>;
 
 export interface Runner {
+  /** Attempts started and not yet settled. */
   readonly inFlight: number;
-  /** Starts each event; `handlers` maps event names to their handler. */
-  start(events: ClaimedEvent[], handlers: Record<string, HandlerTarget>): void;
+  /** Confirms and starts `rows`; resolves once their handlers started (or the rows were dropped as gone). */
+  start(rows: Claimed[]): Promise<number>;
+  /** Resolves when an attempt finishes (so a full drainer can claim again). */
+  finished(): Promise<void>;
   /** Waits for every started attempt and records all outcomes. */
-  idle(): Promise<{ settled: Awaited<ReturnType<typeof settle>>; dropped: number }>;
+  idle(): Promise<void>;
+  /** Hands back every attempt still running (the worker is shutting down); their handlers are stopped. */
+  releaseAll(): Promise<number>;
+  readonly settled: number;
+  readonly dropped: number;
 }
 
 export function createRunner(opts: RunnerOptions): Runner {
   const { sql } = opts;
   const log = opts.log ?? ((line: string) => console.error(line));
-  const attempts = new Map<number, Attempt>();
+  const attempts = new Map<number, { stop: AbortController; done: Promise<void> }>();
   const pending: Outcome[] = [];
-  const settled: Awaited<ReturnType<typeof settle>> = [];
+  let settledCount = 0;
   let dropped = 0;
-  let flushing: Promise<void> = Promise.resolve();
+  let starting = 0;
+  let flushing: Promise<void> | null = null;
+  let onFinish: Array<() => void> = [];
+  let timer: ReturnType<typeof setInterval> | undefined;
 
-  /** Settles what is pending; a failed settle is retried, then its outcomes are left to lease expiry. */
-  const flush = () => {
-    flushing = flushing.then(async () => {
-      if (pending.length === 0) return;
+  /** One settle at a time; outcomes arriving meanwhile go with the next. A failed settle is retried, then left to lease expiry. */
+  const flush = (): Promise<void> => (flushing ??= (async () => {
+    while (pending.length > 0) {
       const batch = pending.splice(0);
       for (let attempt = 1; ; attempt++) {
         try {
-          settled.push(...(await settle(sql, batch)));
-          return;
+          settledCount += (await settle(sql, batch)).length;
+          break;
         } catch (err) {
           if (attempt === 3) {
             dropped += batch.length;
             log(`dispatch: could not record ${batch.length} outcome(s); their leases will expire and they will be retried: ${err}`);
-            return;
+            break;
           }
           await new Promise((r) => setTimeout(r, 200 * attempt));
         }
       }
-    });
-    return flushing;
-  };
+    }
+  })().finally(() => { flushing = null; }));
 
   const beat = async () => {
     if (attempts.size === 0) return;
     try {
       const statuses = await heartbeat(sql, [...attempts.keys()]);
       for (const [runId, status] of statuses) {
-        if (status !== 'running') attempts.get(runId)?.stop.abort(status === 'cancel' ? 'cancelled' : 'gone' satisfies StopReason);
+        if (status !== 'running') attempts.get(runId)?.stop.abort((status === 'cancel' ? 'cancelled' : 'gone') satisfies StopReason);
       }
     } catch (err) {
       log(`dispatch: heartbeat failed, will retry: ${err}`);
     }
   };
-  const heartbeatTimer = setInterval(beat, opts.heartbeatMs ?? 10_000);
-  const settleTimer = opts.settleEveryMs ? setInterval(flush, opts.settleEveryMs) : undefined;
+  // Heartbeats only while something runs: an idle worker spends no CPU on them.
+  const syncTimer = () => {
+    if (attempts.size > 0 && !timer) timer = setInterval(beat, opts.heartbeatMs ?? 10_000);
+    if (attempts.size === 0 && timer) { clearInterval(timer); timer = undefined; }
+  };
+
+  const finishOne = (runId: number, outcome: Outcome | null) => {
+    attempts.delete(runId);
+    syncTimer();
+    if (outcome) {
+      pending.push(outcome);
+      void flush();
+    }
+    const waiting = onFinish;
+    onFinish = [];
+    for (const w of waiting) w();
+  };
 
   return {
-    get inFlight() { return attempts.size; },
+    get inFlight() { return attempts.size + starting + pending.length; },
+    get settled() { return settledCount; },
+    get dropped() { return dropped; },
 
-    start(events, handlers) {
-      for (const event of events) {
-        const stop = new AbortController();
-        const done = runEvent(event, handlers[event.name], opts.run, stop.signal).then((outcome) => {
-          attempts.delete(event.run_id);
-          if (outcome) pending.push(outcome);
-        });
-        attempts.set(event.run_id, { stop, done });
+    async start(rows) {
+      if (rows.length === 0) return 0;
+      starting += rows.length;
+      let live: Map<number, string>;
+      try {
+        live = await heartbeat(sql, rows.map((r) => r.run_id));
+      } finally {
+        starting -= rows.length;
       }
+      let started = 0;
+      for (const row of rows) {
+        if (live.get(row.run_id) !== 'running') continue; // reclaimed or cancelled before it started
+        const stop = new AbortController();
+        const done = runEvent(row, opts.run, stop.signal).then((outcome) => finishOne(row.run_id, outcome));
+        attempts.set(row.run_id, { stop, done });
+        started++;
+      }
+      syncTimer();
+      return started;
     },
+
+    finished: () => new Promise<void>((resolve) => onFinish.push(resolve)),
 
     async idle() {
       while (attempts.size > 0) await Promise.all([...attempts.values()].map((a) => a.done));
-      clearInterval(heartbeatTimer);
-      clearInterval(settleTimer);
       await flush();
-      return { settled, dropped };
+      while (flushing) await flushing;
+    },
+
+    async releaseAll() {
+      const runIds = [...attempts.keys()];
+      if (runIds.length === 0) return 0;
+      for (const a of attempts.values()) a.stop.abort('gone' satisfies StopReason);
+      await flush();
+      return release(sql, runIds);
     },
   };
 }

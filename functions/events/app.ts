@@ -7,6 +7,7 @@
 //   POST /events/redrive      { name }: retry every dead event of a name
 //   GET  /events/stats        per name: counts per state, oldest due age, recent runs (service role)
 import { Hono, type Context } from 'hono';
+import type { AuthConfig } from '../../src/shared/auth.ts';
 import { cancel, getEvent, listEvents, redrive, retry, stats, type Sql } from '../../src/shared/db.ts';
 import { forbidden, invalidRequest, notFound } from '../../src/shared/errors.ts';
 import { corsMiddleware, notFoundHandler, onError, ownerOf, readJson, requireRole, type Env } from '../../src/shared/http.ts';
@@ -14,6 +15,8 @@ import { parseId, parseListQuery, parseRedrive } from '../../src/shared/validate
 
 export interface EventsDeps {
   sql: Sql;
+  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
+  auth: AuthConfig;
 }
 
 function idParam(c: Context<Env>): number {
@@ -27,7 +30,7 @@ export function createApp(deps: EventsDeps) {
   app.onError(onError);
   app.notFound(notFoundHandler);
   app.use('*', corsMiddleware());
-  app.use('*', requireRole('authenticated', 'service_role'));
+  app.use('*', requireRole(deps.auth, 'authenticated', 'service_role'));
 
   app.get('/', async (c) => {
     const query = parseListQuery(c.req.query());

@@ -3,6 +3,7 @@
 //   GET /registry/:name    get one       PATCH  /registry/:name  update
 //                                        DELETE /registry/:name  delete
 import { Hono } from 'hono';
+import type { AuthConfig } from '../../src/shared/auth.ts';
 import { createHandler, deleteHandler, getHandler, listHandlers, updateHandler, type Sql } from '../../src/shared/db.ts';
 import { notFound } from '../../src/shared/errors.ts';
 import { corsMiddleware, notFoundHandler, onError, readJson, requireRole, type Env } from '../../src/shared/http.ts';
@@ -10,6 +11,8 @@ import { parseHandler } from '../../src/shared/validate.ts';
 
 export interface RegistryDeps {
   sql: Sql;
+  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
+  auth: AuthConfig;
 }
 
 export function createApp(deps: RegistryDeps) {
@@ -17,7 +20,7 @@ export function createApp(deps: RegistryDeps) {
   app.onError(onError);
   app.notFound(notFoundHandler);
   app.use('*', corsMiddleware());
-  app.use('*', requireRole('service_role'));
+  app.use('*', requireRole(deps.auth, 'service_role'));
 
   app.get('/', async (c) => c.json({ handlers: await listHandlers(deps.sql) }));
 

@@ -2,6 +2,7 @@
 //   GET    /schedules        list         POST /schedules  create { name, event_name, cron, timezone?, props?, priority? }
 //   GET    /schedules/:name  get one      DELETE /schedules/:name  remove
 import { Hono } from 'hono';
+import type { AuthConfig } from '../../src/shared/auth.ts';
 import { createSchedule, deleteSchedule, getSchedule, listSchedules, type Sql } from '../../src/shared/db.ts';
 import { notFound } from '../../src/shared/errors.ts';
 import { corsMiddleware, notFoundHandler, onError, readJson, requireRole, type Env } from '../../src/shared/http.ts';
@@ -9,6 +10,8 @@ import { parseSchedule } from '../../src/shared/validate.ts';
 
 export interface SchedulesDeps {
   sql: Sql;
+  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
+  auth: AuthConfig;
 }
 
 export function createApp(deps: SchedulesDeps) {
@@ -16,7 +19,7 @@ export function createApp(deps: SchedulesDeps) {
   app.onError(onError);
   app.notFound(notFoundHandler);
   app.use('*', corsMiddleware());
-  app.use('*', requireRole('service_role'));
+  app.use('*', requireRole(deps.auth, 'service_role'));
 
   app.get('/', async (c) => c.json({ schedules: await listSchedules(deps.sql) }));
 

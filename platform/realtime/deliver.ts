@@ -64,7 +64,42 @@ function payloadData(c: Change, info: TableInfo, role: string): Row {
   if (c.action === 'DELETE') {
     data.old_record = pick(c.oldRecord, c.oldText, info, (n) => readable(n) && (!info.rls || c.pk.includes(n)));
   }
-  return data;
+  return encodable(data);
+}
+
+/**
+ * A row already stored can hold a value no JSON encoder here can write (a
+ * jsonb nested thousands deep overflows JSON.stringify). Such a value must
+ * not stall the stream for everyone, nor be dropped silently: the change is
+ * still sent, without the fields that cannot be encoded, and `errors` says
+ * so (as hosted Realtime drops fields from a payload over its size limit).
+ */
+function encodable(data: Row): Row {
+  try {
+    JSON.stringify(data);
+    return data;
+  } catch {
+    const dropped: string[] = [];
+    const strip = (record: unknown) => {
+      if (!record || typeof record !== 'object') return record;
+      const out: Row = {};
+      for (const [k, v] of Object.entries(record)) {
+        try {
+          JSON.stringify(v);
+          out[k] = v;
+        } catch {
+          dropped.push(k);
+        }
+      }
+      return out;
+    };
+    const record = strip(data.record);
+    const old = strip(data.old_record);
+    return {
+      ...data, record, ...(data.old_record !== undefined && { old_record: old }),
+      errors: [`Error 413: Payload Too Large: fields ${[...new Set(dropped)].join(', ')} could not be encoded and were left out`],
+    };
+  }
 }
 
 /** Sends every subscriber its messages for `changes`. Throws (sending nothing) if a query fails. */

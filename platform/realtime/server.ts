@@ -5,12 +5,13 @@
 // wal-reader.ts) and sends each subscriber what RLS lets it see (deliver.ts).
 //
 // The socket is authorized like Realtime's UserSocket: the `apikey` query
-// parameter must be a valid project JWT, else the upgrade is refused with 403.
+// parameter (after the gateway has turned a publishable or secret key into
+// its JWT) must be a valid project JWT, else the upgrade is refused with 403.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import postgres from 'postgres';
 import { WebSocketServer } from 'ws';
-import { verifyToken } from './auth.ts';
+import { gatewayApiKey, verifyToken } from './auth.ts';
 import { Connection } from './connection.ts';
 import { deliver } from './deliver.ts';
 import { Presence } from './presence.ts';
@@ -113,9 +114,12 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
       if (url.pathname.replace(/\/$/, '') !== REALTIME_PATH) return refuse(socket, '404 Not Found');
       if (stopping) return refuse(socket, '503 Service Unavailable');
       const vsn = url.searchParams.get('vsn') ?? '1.0.0';
-      const apiKey = (req.headers['x-api-key'] as string | undefined) ?? url.searchParams.get('apikey') ?? '';
       if (!isVsn(vsn)) return refuse(socket, '403 Forbidden');
-      void verifyToken(opts.jwtSecret, apiKey).then((verified) => {
+      // The gateway maps an sb_ key in the query to its legacy JWT (auth.ts); Realtime reads x-api-key first.
+      const header = req.headers['x-api-key'] as string | undefined;
+      const key = header !== undefined ? Promise.resolve(header) : gatewayApiKey(opts.jwtSecret, url.searchParams.get('apikey') ?? '');
+      void key.then(async (apiKey) => {
+        const verified = await verifyToken(opts.jwtSecret, apiKey);
         if (!verified.ok || stopping) return refuse(socket, '403 Forbidden');
         wss.handleUpgrade(req, socket, head, (ws) => {
           const conn = new Connection(ctx, ws, vsn, apiKey);

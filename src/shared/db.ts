@@ -3,20 +3,32 @@
 // one named SQL call with explicit casts, and a mapping of its rows.
 import postgres from 'postgres';
 import type { EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
+import { encodable } from './json.ts';
 import type { EventState, HandlerKind } from './states.ts';
 import type { EnqueueItem, HandlerInput, Json, ListQuery, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
 
+/** Loopback hosts are reached without TLS (the local stack); every other host requires it. */
+function tlsFor(url: string): false | 'require' {
+  const host = new URL(url.replace(/^postgres(ql)?:/, 'http:')).hostname;
+  return ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host) || /^\/|^$/.test(host) ? false : 'require';
+}
+
 /**
  * A postgres.js client for the queue. bigint ids come back as numbers (safe
- * up to 2^53); prepared statements are off so Supavisor's transaction mode
- * works on hosted Supabase. (Default pool: 5 connections; application_name
- * 'supaqueue')
+ * up to 2^53). Prepared statements are off and no session state is used, so
+ * the same code runs through Supavisor's transaction pooler (port 6543) as
+ * through the direct connection; LISTEN (listen() below) needs the direct
+ * one. TLS is required for every host but loopback. Pools stay small: every
+ * edge-function worker holds its own, and they all count against the
+ * project's max_connections (60 on the smallest plans). (Default pool: 2
+ * connections; application_name 'supaqueue')
  */
 export function connect(url: string, options: { max?: number; name?: string } = {}): Sql {
   return postgres(url, {
-    max: options.max ?? 5,
+    max: options.max ?? 2,
+    ssl: tlsFor(url),
     // Shown in pg_stat_activity, so an operator can tell the queue's connections apart.
     connection: { application_name: options.name ?? 'supaqueue' },
     prepare: false,
@@ -36,8 +48,8 @@ export type QueueEvent = EventRowOf<Date>;
 export type Run = RunRowOf<Date>;
 export type Enqueued = EnqueuedOf<Date>;
 
-/** An event as claim() hands it to a dispatcher. */
-export interface ClaimedEvent {
+/** One claimed event with its handler, as claim() returns it and tick posts it: the unit dispatch runs. */
+export interface Claimed {
   id: number;
   run_id: number;
   name: string;
@@ -47,10 +59,6 @@ export interface ClaimedEvent {
   run_at: string | Date;
   locked_until: string | Date;
   owner: string | null;
-}
-
-/** A claimed event with its handler, as claim() returns it to a dispatcher. */
-export interface ClaimedWithHandler extends ClaimedEvent {
   kind: HandlerKind;
   target: string;
   timeout_ms: number;
@@ -99,11 +107,11 @@ export async function getHandler(sql: Sql, name: string): Promise<Handler | unde
 }
 
 export async function listEvents(sql: Sql, q: ListQuery, owner: string | null): Promise<QueueEvent[]> {
-  return sql<QueueEvent[]>`
+  return (await sql<QueueEvent[]>`
     select * from queue.list_events(
       ${q.state ?? null}::queue.event_state, ${q.name ?? null}::text,
       ${q.created_after ?? null}::timestamptz, ${q.created_before ?? null}::timestamptz,
-      ${q.before_id ?? null}::bigint, ${q.limit}::integer, ${owner}::uuid)`;
+      ${q.before_id ?? null}::bigint, ${q.limit}::integer, ${owner}::uuid)`).map(encodable);
 }
 
 /** Timestamps inside jsonb come as '…+00:00' strings; as Dates they serialize like every other route's. */
@@ -119,7 +127,7 @@ export async function getEvent(sql: Sql, id: number, owner: string | null): Prom
   const [row] = await sql<{ event: (QueueEvent & { runs: Run[] }) | null }[]>`
     select queue.get_event(${id}::bigint, ${owner}::uuid) as event`;
   if (!row.event) return null;
-  return { ...dates(row.event, EVENT_TIMES), runs: row.event.runs.map((r) => dates(r, RUN_TIMES)) };
+  return encodable({ ...dates(row.event, EVENT_TIMES), runs: row.event.runs.map((r) => encodable(dates(r, RUN_TIMES))) });
 }
 
 export async function cancel(sql: Sql, id: number, owner: string | null): Promise<QueueEvent> {
@@ -132,8 +140,8 @@ export async function retry(sql: Sql, id: number, owner: string | null): Promise
   return row;
 }
 
-export async function claim(sql: Sql, worker: string, limit: number): Promise<ClaimedWithHandler[]> {
-  return sql<ClaimedWithHandler[]>`select * from queue.claim(${worker}::text, ${limit}::integer)`;
+export async function claim(sql: Sql, worker: string, limit: number): Promise<Claimed[]> {
+  return sql<Claimed[]>`select * from queue.claim(${worker}::text, ${limit}::integer)`;
 }
 
 export async function heartbeat(sql: Sql, runIds: number[]): Promise<Map<number, HeartbeatStatus>> {
@@ -142,9 +150,24 @@ export async function heartbeat(sql: Sql, runIds: number[]): Promise<Map<number,
   return new Map(rows.map((r) => [r.run_id, r.status]));
 }
 
-export async function drainAlive(sql: Sql, seconds: number): Promise<void> {
-  await sql`select queue.drain_alive(${seconds}::integer)`;
+/** Returns false when kicks are turned off: the drainer should stop. */
+export async function drainAlive(sql: Sql, seconds: number): Promise<boolean> {
+  const [row] = await sql<{ go: boolean }[]>`select queue.drain_alive(${seconds}::integer) as go`;
+  return row.go;
 }
+
+export async function kickIfDue(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ kicked: boolean }[]>`select queue.kick_if_due() as kicked`;
+  return row.kicked;
+}
+
+export async function release(sql: Sql, runIds: number[]): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`select queue.release(${runIds}::bigint[]) as n`;
+  return row.n;
+}
+
+/** Channel the insert trigger notifies when events come due soon (delivered at commit). */
+export const EVENTS_CHANNEL = 'queue_events';
 
 export async function drainStop(sql: Sql): Promise<void> {
   await sql`select queue.drain_stop()`;
@@ -185,12 +208,4 @@ export async function getSchedule(sql: Sql, name: string): Promise<Schedule | un
 
 export async function settle(sql: Sql, outcomes: Outcome[]): Promise<Array<{ run_id: number; event_id: number | null; state: EventState | null }>> {
   return sql`select * from queue.settle(${sql.json(outcomes as unknown as Json)}::jsonb)`;
-}
-
-export interface TickResult { batches: number; events: number; reclaimed: number; scheduled: number }
-
-export async function tick(sql: Sql, batchSize = 100, maxBatches = 10): Promise<TickResult> {
-  const [row] = await sql<TickResult[]>`
-    select * from queue.tick(${batchSize}::integer, ${maxBatches}::integer)`;
-  return row;
 }

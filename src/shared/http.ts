@@ -1,23 +1,21 @@
-// What every function's Hono app shares: reading JSON bodies, the caller's
-// JWT claims and role checks, and the one onError.
+// What every function's Hono app shares: reading JSON bodies, verifying the
+// caller's credentials and checking their role, and the one onError.
 import type { Context, ErrorHandler, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { fromPgError, forbidden, invalidRequest, payloadTooLarge, QueueError, unauthorized } from './errors.ts';
+import { authenticate, type AuthConfig, type Caller } from './auth.ts';
+import { fromPgError, forbidden, invalidRequest, payloadTooLarge, QueueError } from './errors.ts';
 import type { Role } from './states.ts';
 
 /** Largest request body accepted, in bytes. (Default: 10 MiB) */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-export interface Claims {
-  role: Role | string;
-  sub?: string;
-  [claim: string]: unknown;
-}
+/** The caller: `role` (service_role, anon, authenticated) and, for a user, `sub`. */
+export type Claims = Caller;
 
 export type Env = { Variables: { claims: Claims } };
 
-/** CORS for browser clients (supabase-js sends these headers); preflights need no JWT. */
+/** CORS for browser clients (supabase-js sends these headers); preflights need no credentials. */
 export const corsMiddleware = () => cors({
   origin: '*',
   allowHeaders: ['authorization', 'x-client-info', 'apikey', 'content-type'],
@@ -38,37 +36,35 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-function decodeClaims(token: string): Claims | undefined {
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
-    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (ch) => ch.charCodeAt(0))));
-    return typeof claims === 'object' && claims !== null && typeof claims.role === 'string' ? claims : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Requires one of `roles` in the caller's JWT. The signature was checked by
- * the gateway (verify_jwt = true in config.toml), so here the claims are only
- * decoded. No token is a 401; a valid token with another role is a 403.
+ * Verifies the caller's credentials (auth.ts: a user's access token, the
+ * secret or publishable key in `apikey`, or a legacy key) and requires one of
+ * `roles`: no, garbage, forged or expired credentials are a 401 saying what to
+ * send; a valid credential with another role is a 403. Sets `claims` (role,
+ * and the user's `sub`) for ownerOf. The functions run with verify_jwt =
+ * false: this is the only check.
  */
-export function requireRole(...roles: Role[]): MiddlewareHandler<Env> {
+export function requireRole(auth: AuthConfig, ...roles: Role[]): MiddlewareHandler<Env> {
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    if (!token) throw unauthorized('Send a project JWT as "Authorization: Bearer <token>".');
-    const claims = decodeClaims(token);
-    if (!claims) throw unauthorized('The Authorization header does not carry a valid JWT.');
+    const claims = await authenticate(auth, c.req.raw.headers, roles);
     if (!roles.includes(claims.role as Role)) {
-      throw forbidden(`This route needs the ${roles.join(' or ')} role; the token has role "${claims.role}".`);
+      throw forbidden(`This route needs ${rolesText(roles)}; the caller is ${callerText(claims.role)}.`);
     }
     c.set('claims', claims);
     await next();
   };
 }
+
+const ROLE_TEXT: Record<string, string> = {
+  service_role: 'the secret key (service_role)',
+  authenticated: 'a signed-in user\'s access token',
+  anon: 'the publishable key (anon)',
+};
+const rolesText = (roles: Role[]) => roles.map((r) => ROLE_TEXT[r] ?? `role "${r}"`).join(' or ');
+const callerText = (role: string) =>
+  role === 'anon' ? 'anon (the publishable or legacy anon key, no signed-in user)'
+    : role === 'authenticated' ? 'a signed-in user (role authenticated)'
+      : `role "${role}"`;
 
 /**
  * The owner to scope a call to: null (all events) for the service role, the
@@ -79,7 +75,7 @@ export function ownerOf(claims: Claims): string | null {
   if (claims.role === 'service_role') return null;
   const sub = claims.sub;
   if (typeof sub !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(sub)) {
-    throw forbidden('This token has no user id (sub claim); sign in or use the service role.');
+    throw forbidden('This token has no user id (sub claim); sign in, or use the secret key.');
   }
   return sub;
 }

@@ -45,7 +45,7 @@ export interface HandlerPolicy {
   rate_limit?: number | null;
   /** The window of rate_limit in ms, 100-86400000. (Default: null) */
   rate_period_ms?: number | null;
-  /** How long one attempt may run, 100-150000 ms. (Default: 30000) */
+  /** How long one attempt may run, 100 ms up to queue.settings.max_timeout_ms (60000 on the Free plan, up to 185000). (Default: 30000) */
   timeout_ms?: number;
   /** A disabled handler's events wait; enqueueing its name is refused with no_handler. (Default: true) */
   enabled?: boolean;

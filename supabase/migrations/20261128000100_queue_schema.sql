@@ -57,10 +57,11 @@ create table queue.handlers (
                   constraint handlers_rate_limit_range check (rate_limit between 1 and 100000),
   rate_period_ms  integer
                   constraint handlers_rate_period_range check (rate_period_ms between 100 and 86400000),
-  -- A hosted edge function has a 150 s wall clock on the free plan; a
-  -- handler's timeout must fit inside the dispatch call that runs it.
+  -- An attempt runs inside a dispatch worker, whose wall clock is budgeted
+  -- (150 s Free, 400 s paid). The plan's cap is settings.max_timeout_ms,
+  -- checked by create_handler/update_handler; this bound is the paid plan's.
   timeout_ms      integer not null default 30000
-                  constraint handlers_timeout_range check (timeout_ms between 100 and 150000),
+                  constraint handlers_timeout_range check (timeout_ms between 100 and 185000),
   enabled         boolean not null default true,
   created_at      timestamptz not null default now(),
   updated_at      timestamptz not null default now(),
@@ -148,6 +149,11 @@ create table queue.runs (
   -- start), so that rate limits see starts in the order they happened.
   started_at  timestamptz not null default clock_timestamp(),
   finished_at timestamptz,
+  -- When dispatch confirmed it has the attempt and is running it (its first
+  -- heartbeat). A run whose lease expires undelivered never started: reclaim
+  -- takes it back without spending an attempt (a tick batch that pg_net
+  -- delivered too late).
+  delivered_at timestamptz,
   outcome     queue.run_outcome not null default 'running',
   error       jsonb,
   result      jsonb,
@@ -176,10 +182,16 @@ create table queue.settings (
                     constraint settings_prune_batch_range check (prune_batch_size between 1 and 1000000),
   -- Kick a dispatch drainer when events come due (on-time starts). Off, only
   -- the per-minute tick dispatches: up to a minute late, fewer function calls.
-  kicks             boolean not null default true
+  kicks             boolean not null default true,
+  -- The longest handler timeout_ms allowed. An attempt must end inside the
+  -- dispatch worker that runs it: a worker stops claiming at half its wall
+  -- clock (75 s on the Free plan's 150 s) and is terminated at the full
+  -- time, so 150 - 75 - 15 s of margin = 60 s. Paid plans (400 s): 185000.
+  max_timeout_ms    integer not null default 60000
+                    constraint settings_max_timeout_range check (max_timeout_ms between 100 and 185000)
 );
 insert into queue.settings default values;
-comment on table queue.settings is 'Operator settings: retention, prune batch size, kicks on or off.';
+comment on table queue.settings is 'Operator settings: retention, prune batch size, kicks on or off, the longest handler timeout.';
 
 -- Grants and row-level security, in one place.
 --

@@ -1,6 +1,27 @@
 -- Registry operations: create, update, delete handlers.
 -- Reads (list, get) are plain selects on queue.handlers.
 
+-- queue._check_timeout(handler queue.handlers) -> queue.handlers
+-- Refuses a handler whose timeout_ms exceeds settings.max_timeout_ms (the
+-- plan's cap: an attempt must fit in a dispatch worker's wall clock).
+-- Raises 23514 like the table's own range check.
+create function queue._check_timeout(p_handler queue.handlers)
+returns queue.handlers
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  v_max integer := (select s.max_timeout_ms from queue.settings s);
+begin
+  if p_handler.timeout_ms > v_max then
+    raise exception using errcode = '23514',
+      message = format('timeout_ms must be at most %s (queue.settings.max_timeout_ms): an attempt has to end inside the dispatch worker that runs it.', v_max),
+      constraint = 'handlers_timeout_range';
+  end if;
+  return p_handler;
+end;
+$$;
+
 -- queue.create_handler(handler jsonb) -> queue.handlers
 -- Registers the handler for an event name. Keys of `p_handler` are the
 -- column names; omitted policy columns take their defaults.
@@ -35,7 +56,7 @@ begin
     coalesce((p_handler->>'enabled')::boolean, true)
   )
   returning * into v_row;
-  return v_row;
+  return queue._check_timeout(v_row);
 end;
 $$;
 
@@ -73,7 +94,7 @@ begin
   if not found then
     raise exception using errcode = 'QU404', message = format('No handler is registered for event "%s".', p_name);
   end if;
-  return v_row;
+  return queue._check_timeout(v_row);
 end;
 $$;
 

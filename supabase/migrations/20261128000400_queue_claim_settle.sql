@@ -149,7 +149,9 @@ end;
 $$;
 
 -- queue.heartbeat(run_ids bigint[]) -> table (run_id, status)
--- Called by dispatchers every few seconds for the attempts they are running.
+-- Called by dispatchers when they take attempts (the first heartbeat is the
+-- delivery confirmation: the run is marked delivered before its handler
+-- starts) and then every few seconds for the attempts they are running.
 -- Extends the lease of each attempt still running and answers, per run:
 --   'running' - keep going (lease extended),
 --   'cancel'  - the event was cancelled: stop the handler, report 'cancelled',
@@ -167,6 +169,12 @@ as $$
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
     returning r.id as run_id, e.cancel_requested_at
+  ),
+  delivered as (
+    update queue.runs r
+       set delivered_at = clock_timestamp()
+      from live l
+     where r.id = l.run_id and r.delivered_at is null
   )
   select u.id,
          case
@@ -362,11 +370,33 @@ begin
 end;
 $$;
 
+-- queue._undeliver(run_id bigint) -> void
+-- Takes back an attempt that never started: its run is deleted and its event
+-- returns to 'queued' as it was before the claim (the attempt is not spent).
+-- The caller holds the event's row lock.
+create function queue._undeliver(p_run_id bigint)
+returns void
+language sql
+set search_path = ''
+as $$
+  with gone as (
+    delete from queue.runs r
+     where r.id = p_run_id and r.outcome = 'running' and r.delivered_at is null
+    returning r.event_id
+  )
+  update queue.events e
+     set state = 'queued', attempts = e.attempts - 1, locked_until = null, locked_by = null, updated_at = now()
+    from gone
+   where e.id = gone.event_id and e.state = 'processing'
+$$;
+
 -- queue.reclaim(limit integer) -> integer
 -- Ends the attempts whose lease expired without an outcome (dispatcher
--- crashed, the pg_net request was dropped, the function was killed): each
--- run is recorded as 'lost' and its event is retried, ends dead, or - if a
--- cancel was requested - ends cancelled, exactly as a failure would.
+-- crashed, the function was killed): each run is recorded as 'lost' and its
+-- event is retried, ends dead, or - if a cancel was requested - ends
+-- cancelled, exactly as a failure would. An attempt that was never delivered
+-- (a tick batch pg_net sent too late, or never) did not run: it is taken back
+-- without spending an attempt, so a slow pg_net never burns attempts.
 -- Returns how many were reclaimed. SKIP LOCKED: an event being settled right
 -- now is left to that settle.
 create function queue.reclaim(p_limit integer default 10000)
@@ -375,11 +405,11 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  v_run_id bigint;
+  v_run record;
   v_count integer := 0;
 begin
-  for v_run_id in
-    select r.id
+  for v_run in
+    select r.id, r.delivered_at
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
      where e.state = 'processing' and e.locked_until < clock_timestamp()
@@ -387,11 +417,55 @@ begin
      limit p_limit
        for update of e skip locked
   loop
-    perform queue.fail(
-      v_run_id,
-      jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
-      'lost'
-    );
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+    else
+      perform queue.fail(
+        v_run.id,
+        jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
+        'lost'
+      );
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
+$$;
+
+-- queue.release(run_ids bigint[]) -> integer
+-- A dispatcher that is shutting down hands back the attempts it can no
+-- longer finish, so they run again now instead of after their lease: each
+-- is recorded 'lost' (it may have done part of its work) and retried at
+-- once, or ends dead/cancelled as a failure would. Undelivered attempts are
+-- taken back unspent. Returns how many were released.
+create function queue.release(p_run_ids bigint[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_run record;
+  v_count integer := 0;
+  v_state queue.event_state;
+begin
+  for v_run in
+    select r.id, r.event_id, r.delivered_at
+      from queue.events e
+      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+     where r.id = any(p_run_ids) and e.state = 'processing'
+     order by e.id
+       for update of e
+  loop
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+    else
+      v_state := queue.fail(v_run.id,
+        jsonb_build_object('message', 'The dispatch worker shut down while the attempt ran; it was released to run again.'),
+        'lost');
+      if v_state = 'scheduled' then
+        update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
+      end if;
+    end if;
     v_count := v_count + 1;
   end loop;
   return v_count;

@@ -3,8 +3,9 @@
 -- pg_cron fires once a minute, so the tick alone would start events up to
 -- 60 s late. Instead, an insert of an event due soon "kicks" dispatch through
 -- pg_net (sent when the inserting transaction commits). The kicked dispatch
--- becomes a drainer: it claims and runs due events, polls for new ones and
--- waits for near-due ones, for a bounded time. While a drainer is active no
+-- becomes a drainer: it claims and runs due events, waits (LISTEN on channel
+-- queue_events) for new ones and for near-due ones, within its worker's
+-- budgets. While a drainer is active no
 -- further kicks are sent, so a burst of inserts makes one call. The
 -- per-minute tick stays the safety net: it dispatches whatever is due and
 -- kicks a drainer if anything comes due within the next minute.
@@ -33,6 +34,50 @@ returns bigint
 language sql immutable
 as $$ select 7428170135::bigint $$;
 
+-- queue._secret(name text) -> text
+-- Reads a secret from Supabase Vault. On hosted Supabase create them once:
+--   select vault.create_secret('https://<ref>.supabase.co', 'project_url');
+--   select vault.create_secret('<sb_secret_… key>', 'secret_key');
+-- The local stack writes the same two secrets when it starts.
+create function queue._secret(p_name text)
+returns text
+language sql stable
+set search_path = ''
+as $$
+  select s.decrypted_secret from vault.decrypted_secrets s where s.name = p_name limit 1
+$$;
+
+-- queue._post_dispatch(path text, body jsonb) -> bigint
+-- Posts to the dispatch function through pg_net (sent when the calling
+-- transaction commits), with the project's secret key in the `apikey`
+-- header as Supabase recommends for pg_net (secret keys are not JWTs, so
+-- they cannot go in Authorization). Returns the pg_net request id, or null
+-- when the Vault secrets project_url / secret_key are missing.
+-- The timeout is short on purpose: dispatch answers 202 at once and works
+-- after the response, and pg_net takes its next batch of requests only when
+-- every request of the current one has finished, so a long request would
+-- hold up every other pg_net user of the project.
+create function queue._post_dispatch(p_path text, p_body jsonb)
+returns bigint
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_url text := queue._secret('project_url');
+  v_key text := queue._secret('secret_key');
+begin
+  if v_url is null or v_key is null then
+    return null;
+  end if;
+  return net.http_post(
+    url := rtrim(v_url, '/') || '/functions/v1/dispatch' || p_path,
+    body := p_body,
+    headers := jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key),
+    timeout_milliseconds := 10000
+  );
+end;
+$$;
+
 -- queue.kick() -> boolean
 -- Asks dispatch to drain now, unless a drainer is active (or was kicked in
 -- the last 10 s) or settings.kicks is off. Returns true when it sent a kick.
@@ -41,7 +86,7 @@ as $$ select 7428170135::bigint $$;
 -- transaction ends. A drainer that is about to stop takes it exclusively
 -- (drain_stop), so it waits for every transaction that saw it active; its
 -- last look for due events then sees their rows. Without this, an event
--- committed just as the drainer stopped would wait for the next minute.
+-- committed just as the drainer stopped would wait for the next tick.
 -- The first transaction to find no drainer updates the row and kicks;
 -- concurrent ones wait for it and then see the kick. Once per transaction.
 create function queue.kick()
@@ -49,9 +94,6 @@ returns boolean
 language plpgsql
 set search_path = ''
 as $$
-declare
-  v_url text;
-  v_key text;
 begin
   if current_setting('queue.kick_checked', true) = 'on'
      or not (select s.kicks from queue.settings s) then
@@ -66,20 +108,7 @@ begin
   if not found then
     return false;
   end if;
-
-  v_url := queue._secret('project_url');
-  v_key := queue._secret('service_role_key');
-  if v_url is null or v_key is null then
-    return false;
-  end if;
-  perform net.http_post(
-    url := rtrim(v_url, '/') || '/functions/v1/dispatch/drain',
-    body := jsonb_build_object('reason', 'kick'),
-    headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
-    -- A drainer runs for its budget plus its last handlers' timeouts.
-    timeout_milliseconds := 300000
-  );
-  return true;
+  return queue._post_dispatch('/drain', jsonb_build_object('reason', 'kick')) is not null;
 end;
 $$;
 
@@ -91,6 +120,9 @@ set search_path = ''
 as $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
+    -- A running drainer LISTENs on this channel (delivered at commit) and
+    -- claims at once; kick() starts one when none is running.
+    perform pg_notify('queue_events', '');
     perform queue.kick();
   end if;
   return null;
@@ -102,16 +134,18 @@ create trigger events_kick_on_insert
   referencing new table as inserted
   for each statement execute function queue._kick_on_insert();
 
--- queue.drain_alive(seconds integer) -> void
--- A running drainer calls this every loop: "I am draining for the next
--- `p_seconds`; don't kick another one."
+-- queue.drain_alive(seconds integer) -> boolean
+-- A running drainer calls this every few seconds: "I am draining for the
+-- next `p_seconds`; don't kick another one." Answers false when kicks are
+-- turned off (settings.kicks): the drainer then stops claiming and ends.
 create function queue.drain_alive(p_seconds integer default 10)
-returns void
+returns boolean
 language sql
 set search_path = ''
 as $$
   update queue._drainer
-     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds))
+     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds));
+  select s.kicks from queue.settings s;
 $$;
 
 -- queue.drain_stop() -> void
@@ -148,4 +182,15 @@ as $$
            ) then now()
            else (select min(e.run_at) from queue.events e where e.state = 'scheduled')
          end
+$$;
+
+-- queue.kick_if_due() -> boolean
+-- Kicks a drainer when an event comes due within the kick horizon: what the
+-- tick does after dispatching, and what a drainer does when it hands over.
+create function queue.kick_if_due()
+returns boolean
+language sql
+set search_path = ''
+as $$
+  select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick() else false end
 $$;

@@ -1,27 +1,16 @@
 -- The tick: what the per-minute pg_cron job runs.
 
--- queue._secret(name text) -> text
--- Reads a secret from Supabase Vault. On hosted Supabase create them once:
---   select vault.create_secret('https://<ref>.supabase.co', 'project_url');
---   select vault.create_secret('<service role key>', 'service_role_key');
--- The local stack writes the same two secrets when it starts.
-create function queue._secret(p_name text)
-returns text
-language sql stable
-set search_path = ''
-as $$
-  select s.decrypted_secret from vault.decrypted_secrets s where s.name = p_name limit 1
-$$;
-
 -- queue.tick(batch_size integer, max_batches integer) -> table (batches, events, reclaimed, scheduled)
 -- One pass of the scheduler:
---   1. reclaim expired leases (their attempts are recorded as lost);
+--   1. reclaim expired leases (attempts that ran are recorded as lost;
+--      attempts that were never delivered are taken back unspent);
 --   2. enqueue the due occurrences of recurring schedules;
 --   3. claim due events in batches of `p_batch_size`, at most `p_max_batches`
 --      batches (Default: 100 x 10);
 --   4. for each batch, one net.http_post to the dispatch function carrying
---      the events and the handler mapping for their names;
---   5. kick a drainer if more events come due within the next minute, so
+--      the claimed rows as claim returns them: each event with its handler
+--      (kind, target, timeout_ms);
+--   5. kick a drainer if more events come due within the kick horizon, so
 --      they start on time rather than at the next tick.
 -- pg_net sends the requests only after this transaction commits, so dispatch
 -- never sees an event whose claim could still roll back.
@@ -33,65 +22,61 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  v_url text := queue._secret('project_url');
-  v_key text := queue._secret('service_role_key');
   v_worker text;
   v_events jsonb;
   v_count integer;
-  v_handlers jsonb;
-  v_timeout integer;
 begin
   batches := 0;
   events := 0;
   reclaimed := queue.reclaim();
   scheduled := queue.enqueue_due_schedules();
 
-  if v_url is null or v_key is null then
-    raise warning 'queue.tick: Vault secrets project_url and service_role_key are required to dispatch; nothing was claimed.';
+  if queue._secret('project_url') is null or queue._secret('secret_key') is null then
+    raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';
     return next;
     return;
   end if;
 
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
-
-    -- claim returns each event with its handler: the batch's mapping is
-    -- built from the same rows (a name may appear more than once).
-    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id),
-           count(*),
-           jsonb_object_agg(c.name, jsonb_build_object('kind', c.kind, 'target', c.target, 'timeout_ms', c.timeout_ms)),
-           max(c.timeout_ms)
-      into v_events, v_count, v_handlers, v_timeout
+    select jsonb_agg(to_jsonb(c) order by c.priority desc, c.run_at, c.id), count(*)
+      into v_events, v_count
       from queue.claim(v_worker, p_batch_size) c;
     exit when v_count = 0;
 
-    perform net.http_post(
-      url := rtrim(v_url, '/') || '/functions/v1/dispatch',
-      body := jsonb_build_object('worker', v_worker, 'events', v_events, 'handlers', v_handlers),
-      headers := jsonb_build_object(
-        'Content-Type', 'application/json',
-        'Authorization', 'Bearer ' || v_key
-      ),
-      -- The batch's handlers run concurrently: the slowest allowed handler
-      -- plus 30 s (cold start, recording outcomes) bounds the call.
-      timeout_milliseconds := v_timeout + 30000
-    );
-
+    perform queue._post_dispatch('', jsonb_build_object('worker', v_worker, 'events', v_events));
     batches := batches + 1;
     events := events + v_count;
     exit when v_count < p_batch_size;
   end loop;
 
-  if queue.next_due_at() < now() + queue._kick_horizon() then
-    perform queue.kick();
-  end if;
+  perform queue.kick_if_due();
   return next;
 end;
 $$;
 
--- Every minute. pg_cron's schedule() replaces a job of the same name, so
--- re-running these statements is harmless.
-select cron.schedule('queue-tick', '* * * * *', 'select queue.tick()');
+-- queue._tick_schedule(cron_version text) -> text
+-- How often pg_cron runs the tick: every 10 seconds where pg_cron accepts
+-- interval schedules (1.5 and later: hosted Supabase), every minute before
+-- that (Debian's pg_cron 1.4). The tick is the safety net behind the kicks,
+-- so its period bounds how late an event starts when every kick is lost.
+create function queue._tick_schedule(p_cron_version text)
+returns text
+language sql immutable
+set search_path = ''
+as $$
+  select case
+           when string_to_array(split_part(p_cron_version, '-', 1), '.')::integer[] >= array[1, 5]
+             then '10 seconds'
+           else '* * * * *'
+         end
+$$;
+
+-- pg_cron's schedule() replaces a job of the same name, so re-running these
+-- statements is harmless.
+select cron.schedule('queue-tick',
+  queue._tick_schedule((select extversion from pg_extension where extname = 'pg_cron')),
+  'select queue.tick()');
 select cron.schedule('queue-prune', '*/5 * * * *', 'select queue.prune()');
 
 -- Every queue function is callable by service_role only; PUBLIC (and so

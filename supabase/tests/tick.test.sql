@@ -2,7 +2,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set search_path = extensions, public;
-select plan(7);
+select plan(15);
 
 -- Only this test's events are due inside this transaction.
 update queue.events set state = 'cancelled', finished_at = now(), locked_until = null, locked_by = null
@@ -12,7 +12,8 @@ update queue.runs set outcome = 'lost', finished_at = now() where outcome = 'run
 insert into queue.handlers (name, kind, target, timeout_ms, backoff_base_ms) values ('TapTick', 'code', 'Addition', 1000, 0);
 select id as ev from queue.enqueue('TapTick', '{"x": 1, "y": 2}') \gset
 select run_id as r1 from queue.claim('crashed-dispatcher', 1000) where id = :ev \gset
--- The dispatcher died; its lease runs out.
+-- Dispatch confirmed the attempt (its first heartbeat), then died; its lease runs out.
+select status from queue.heartbeat(array[:r1]::bigint[]);
 update queue.events set locked_until = now() - interval '1 second' where id = :ev;
 
 select id as ev2 from queue.enqueue('TapTick', '{"x": 2, "y": 2}') \gset
@@ -26,14 +27,37 @@ select is((select attempts from queue.events where id = :ev), 2, 'the lost attem
 select is((select count(*) from net.http_request_queue where id > :before_req and url like '%/functions/v1/dispatch'), 1::bigint,
   'one pg_net request for the batch, not one per event');
 select results_eq(
-  format($q$select jsonb_array_length(convert_from(body, 'UTF8')::jsonb->'events'), convert_from(body, 'UTF8')::jsonb->'handlers'->'TapTick'->>'kind', url
+  format($q$select jsonb_array_length(convert_from(body, 'UTF8')::jsonb->'events'),
+                   convert_from(body, 'UTF8')::jsonb->'events'->0->>'kind',
+                   convert_from(body, 'UTF8')::jsonb->'events'->0->>'target', url
             from net.http_request_queue where id > %s and url like '%%/functions/v1/dispatch'$q$, :before_req),
-  $$values (2, 'code', (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/dispatch')$$,
-  'the request carries both events and the handler mapping to dispatch');
+  $$values (2, 'code', 'Addition', (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/dispatch')$$,
+  'the request carries both claimed rows, each with its handler');
 select is(
-  (select headers->>'Authorization' from net.http_request_queue where id > :before_req and url like '%/functions/v1/dispatch'),
-  'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key'),
-  'the request authenticates with the service role key from Vault');
+  (select headers->>'apikey' from net.http_request_queue where id > :before_req and url like '%/functions/v1/dispatch'),
+  (select decrypted_secret from vault.decrypted_secrets where name = 'secret_key'),
+  'the request authenticates with the secret key from Vault, in the apikey header');
+select is(
+  (select timeout_milliseconds from net.http_request_queue where id > :before_req and url like '%/functions/v1/dispatch'),
+  10000, 'the request has a short timeout: dispatch answers at once, and a long request would hold up pg_net''s batch');
+
+-- A batch pg_net never delivered: its attempts did not run and are not spent.
+select id as ev3 from queue.enqueue('TapTick', '{"x": 3, "y": 3}') \gset
+select run_id as r3 from queue.claim('tick:late', 1000) where id = :ev3 \gset
+update queue.events set locked_until = now() - interval '1 second' where id = :ev3;
+select is((select reclaimed from queue.tick(0 + 1, 0)), 1, 'tick takes back the undelivered attempt');
+select is((select state::text || '/' || attempts from queue.events where id = :ev3), 'queued/0',
+  'an undelivered attempt returns its event to queued without spending an attempt');
+select is((select count(*) from queue.runs where id = :r3), 0::bigint, 'and leaves no run behind: nothing ran');
+select is((select status from queue.heartbeat(array[:r3]::bigint[])), 'gone',
+  'a batch that arrives after that is told the attempt is gone, so it never runs twice');
+
+-- The tick's pg_cron schedule follows the installed pg_cron.
+select is(queue._tick_schedule('1.6.4'), '10 seconds', 'pg_cron 1.5 and later (hosted) tick every 10 seconds');
+select is(queue._tick_schedule('1.4-1'), '* * * * *', 'pg_cron 1.4 (Debian 12) ticks every minute');
+select is((select schedule from cron.job where jobname = 'queue-tick'),
+  queue._tick_schedule((select extversion from pg_extension where extname = 'pg_cron')),
+  'the installed job uses the schedule for the installed pg_cron');
 
 select * from finish();
 rollback;

@@ -28,7 +28,8 @@ export default async function setup(project: TestProject) {
     await sql.end();
   }
   const info: StackInfo = {
-    apiUrl: stack.apiUrl, functionsUrl: stack.functionsUrl, dbUrl: stack.dbUrl, anonKey: stack.anonKey,
+    apiUrl: stack.apiUrl, functionsUrl: stack.functionsUrl, dbUrl: stack.dbUrl,
+    publishableKey: stack.publishableKey, secretKey: stack.secretKey, anonKey: stack.anonKey,
     serviceRoleKey: stack.serviceRoleKey, jwtSecret: stack.jwtSecret, stateDir: stack.stateDir,
   };
   project.provide('stack', info);

@@ -3,29 +3,55 @@
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
+import type { AuthConfig } from '../../src/shared/auth.ts';
 import { connect, type QueueEvent, type Run, type Sql } from '../../src/shared/db.ts';
 import { FINAL_STATES, type EventState } from '../../src/shared/states.ts';
-import { userJwt } from '../../platform/keys/keys.ts';
+import { localJwks, userJwt } from '../../platform/keys/keys.ts';
 
 export const stack = inject('stack');
 
 export const db = (): Sql => connect(stack.dbUrl, { max: 4 });
 
-export const client = (key = stack.serviceRoleKey): SupabaseClient =>
+/** A supabase-js client with an API key: the secret key unless told otherwise (publishable, a legacy key). */
+export const client = (key = stack.secretKey): SupabaseClient =>
   createClient(stack.apiUrl, key, {
     auth: { persistSession: false, autoRefreshToken: false },
     // Node 20 has no global WebSocket; supabase-js takes one (Node 22+ needs none).
     realtime: { transport: WebSocket as any },
   });
 
-/** An access token for a user, signed with the stack's JWT secret as Supabase Auth would. */
-export const tokenFor = (userId: string) => userJwt(stack.jwtSecret, userId);
+/** An access token for a user, signed with the stack's signing key (with its kid) as Supabase Auth would. */
+export const tokenFor = (userId: string, expiresInSeconds?: number) => userJwt(stack.jwtSecret, userId, expiresInSeconds);
 
-/** fetch against a function through the gateway, with the service role unless told otherwise. */
+/**
+ * The AuthConfig a function gets on this stack (what authConfigFromEnv reads
+ * from the env the stack injects), for apps created in-process with createApp.
+ */
+export const testAuth = (): AuthConfig => ({
+  url: stack.apiUrl,
+  publishableKeys: { default: stack.publishableKey },
+  secretKeys: { default: stack.secretKey },
+  jwks: localJwks(stack.jwtSecret),
+  legacyAnonKey: stack.anonKey,
+  legacyServiceRoleKey: stack.serviceRoleKey,
+});
+
+/**
+ * The headers a client sends with `key`, as supabase-js does: an `sb_` API
+ * key as `apikey` (it is not a JWT), a JWT (legacy key, user token, or
+ * anything else) as `Authorization: Bearer`.
+ */
+export function keyHeaders(key: string | null | undefined, headers = new Headers()): Headers {
+  if (!key) return headers;
+  if (key.startsWith('sb_')) headers.set('apikey', key);
+  else headers.set('authorization', `Bearer ${key}`);
+  return headers;
+}
+
+/** fetch against a function through the gateway, with the secret key unless told otherwise (`key: null`: none). */
 export async function call(path: string, init: RequestInit & { key?: string | null; json?: unknown } = {}) {
-  const { key = stack.serviceRoleKey, json, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  if (key) headers.set('authorization', `Bearer ${key}`);
+  const { key = stack.secretKey, json, ...rest } = init;
+  const headers = keyHeaders(key, new Headers(rest.headers));
   if (json !== undefined) headers.set('content-type', 'application/json');
   const res = await fetch(`${stack.functionsUrl}/${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body });
   const text = await res.text();

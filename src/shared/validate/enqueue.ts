@@ -1,6 +1,6 @@
 // POST /enqueue bodies: one event or a batch.
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
-import { factor, integer, isObject, NAME_RE, Problems, text, unknownFields, type Json } from './fields.ts';
+import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields, type Json } from './fields.ts';
 import type { EnqueueOptions } from '../requests.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -32,6 +32,7 @@ function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): En
     p.add(`${prefix}name`, 'is required: a string of 1-100 letters, digits or _ . : - starting with a letter.');
   }
   if (props !== undefined && !isObject(props)) p.add(`${prefix}props`, 'must be a JSON object.');
+  else if (props !== undefined) propsWithinLimits(props, `${prefix}props`, p);
 
   let runAt: string | undefined;
   if (raw.run_at !== undefined && raw.delay_ms !== undefined) {

@@ -11,6 +11,41 @@ export const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !==
 
 export type { Json };
 
+/** Deepest nesting of objects and arrays accepted in props (the props object itself is depth 1). (Default: 64) */
+export const MAX_PROPS_DEPTH = 64;
+/** Largest props accepted, as JSON text, in bytes. (Default: 262144, 256 KiB) */
+export const MAX_PROPS_BYTES = 256 * 1024;
+
+/**
+ * Nesting depth of a JSON value, counted without recursion (so a hostile
+ * 10,000-deep value cannot overflow the stack); stops counting past `limit`.
+ */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Props every consumer can handle: nested at most MAX_PROPS_DEPTH deep (JSON
+ * tools, Realtime and our own listing recurse), at most MAX_PROPS_BYTES.
+ */
+export function propsWithinLimits(props: unknown, field: string, p: Problems): void {
+  if (jsonDepth(props, MAX_PROPS_DEPTH) > MAX_PROPS_DEPTH) {
+    p.add(field, `are nested more than ${MAX_PROPS_DEPTH} levels deep.`);
+    return;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(props)).length;
+  if (bytes > MAX_PROPS_BYTES) p.add(field, `are ${bytes} bytes as JSON; at most ${MAX_PROPS_BYTES} are accepted.`);
+}
+
 /** Collects problems as "field: message" so one response names them all. */
 export class Problems {
   readonly list: string[] = [];

@@ -37,7 +37,7 @@ export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerI
     if (target !== undefined) out.target = target;
   }
   const ints: Array<[keyof HandlerInput & string, number, number]> = [
-    ['max_attempts', 1, 100], ['backoff_base_ms', 0, 86_400_000], ['backoff_max_ms', 0, 604_800_000], ['timeout_ms', 100, 150_000],
+    ['max_attempts', 1, 100], ['backoff_base_ms', 0, 86_400_000], ['backoff_max_ms', 0, 604_800_000], ['timeout_ms', 100, 185_000],
   ];
   for (const [key, min, max] of ints) {
     const v = integer(body, key, min, max, p);

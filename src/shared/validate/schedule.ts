@@ -1,6 +1,6 @@
 // POST /schedules and POST /events/redrive bodies.
 import { invalidRequest } from '../errors.ts';
-import { integer, isObject, NAME_RE, Problems, text, unknownFields, type Json } from './fields.ts';
+import { integer, isObject, type Json, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
 
 export interface ScheduleInput {
   name: string;
@@ -28,6 +28,7 @@ export function parseSchedule(body: unknown): ScheduleInput {
   }
   const timezone = text(body, 'timezone', 64, p);
   if (body.props !== undefined && !isObject(body.props)) p.add('props', 'must be a JSON object.');
+  else if (body.props !== undefined) propsWithinLimits(body.props, 'props', p);
   const priority = integer(body, 'priority', -100, 100, p);
   if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
   return {

@@ -1,0 +1,76 @@
+// What one dispatch worker runs: the attempts of tick batches and of its
+// drainer, through one runner (one heartbeat, one settle stream), within
+// the worker's budgets. There is one dispatcher per worker; index.ts makes
+// it and hands the platform's beforeunload to retire().
+import type { Claimed, Sql } from '../../src/shared/db.ts';
+import { createDrainer, type DrainOptions, type DrainResult, type Listen } from './drain.ts';
+import type { RunDeps } from './run-event.ts';
+import { createRunner } from './runner.ts';
+import type { WorkerBudget } from './worker-budget.ts';
+
+export interface DispatcherDeps {
+  sql: Sql;
+  run: RunDeps;
+  budget: WorkerBudget;
+  /** LISTEN for the insert trigger's notifications (Default: none, timers only). */
+  listen?: Listen;
+  /** Lease heartbeat period in ms (Default: 10000) */
+  heartbeatMs?: number;
+  drain?: DrainOptions;
+  log?: (line: string) => void;
+}
+
+export interface Dispatcher {
+  /** Runs a batch the tick claimed; resolves when its attempts are settled. */
+  runBatch(rows: Claimed[]): Promise<{ started: number }>;
+  /** Starts the drainer, or wakes the one already running; resolves when it stops. */
+  drain(): Promise<DrainResult>;
+  /**
+   * The worker is retiring (beforeunload): stop claiming; what runs
+   * finishes within the worker's remaining budget. On `shutdown` (the
+   * worker is about to be terminated) attempts still running after
+   * `graceMs` are released so they run again at once.
+   */
+  retire(reason: string, shutdown?: { graceMs: number }): Promise<void>;
+  /** Resolves when every attempt started so far is settled. */
+  idle(): Promise<void>;
+}
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const log = deps.log ?? ((line: string) => console.error(line));
+  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, log });
+  const drainer = createDrainer({ sql: deps.sql, runner, budget: deps.budget, listen: deps.listen, log }, deps.drain);
+  let draining: Promise<DrainResult> | null = null;
+
+  return {
+    async runBatch(rows) {
+      const started = await runner.start(rows);
+      await runner.idle();
+      return { started };
+    },
+
+    drain() {
+      if (draining) {
+        drainer.wake();
+        return draining;
+      }
+      return (draining = drainer.run().finally(() => { draining = null; }));
+    },
+
+    async retire(reason, shutdown) {
+      deps.budget.retire(reason);
+      if (!shutdown) return;
+      const settled = runner.idle().then(() => true);
+      const graceOver = new Promise<false>((r) => setTimeout(() => r(false), shutdown.graceMs));
+      if (!(await Promise.race([settled, graceOver]))) {
+        const released = await runner.releaseAll().catch((err) => {
+          log(`dispatch: could not release running attempts (their leases will expire): ${err}`);
+          return 0;
+        });
+        if (released) log(`dispatch: released ${released} running attempt(s) at shutdown`);
+      }
+    },
+
+    idle: () => runner.idle(),
+  };
+}
