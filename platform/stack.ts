@@ -8,13 +8,13 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
-import { startFunction, type FunctionProcess } from './edge-runtime/functions.ts';
-import { startGateway, type GatewayRoute } from './edge-runtime/gateway.ts';
+import { startGateway } from './edge-runtime/gateway.ts';
+import type { EdgeLimits } from './edge-runtime/limits.ts';
+import { startEdgeRuntime, type EdgeRuntime } from './edge-runtime/runtime.ts';
 import { localKeys, type LocalKeys } from './keys/keys.ts';
 import { startRealtime, type RealtimeServer } from './realtime/server.ts';
 import { startNetWorker, type NetWorker } from './pg-net/net-worker.ts';
 import { installPgNetExtension } from './pg-net/install.ts';
-import { freePort } from './ports.ts';
 import {
   ensurePackages, initCluster, isRoot, pgUser, resolveDataDir, startPostgres, type PostgresProcess,
 } from './postgres/postgres.ts';
@@ -28,6 +28,13 @@ export interface StackOptions {
   dbPort?: number;
   /** Progress lines (Default: silent). */
   log?: (line: string) => void;
+  /**
+   * The edge runtime's per-worker budgets and settings, over the
+   * SUPAQUEUE_EDGE_* environment, over hosted Supabase's Free plan numbers
+   * (PAID_PLAN_LIMITS in edge-runtime/limits.ts for paid plans). See
+   * platform/README.md, "## edge-runtime/".
+   */
+  edgeLimits?: Partial<EdgeLimits>;
 }
 
 export interface StackInfo {
@@ -48,9 +55,10 @@ export interface StackInfo {
 
 export interface Stack extends StackInfo {
   postgres: PostgresProcess;
-  functions: Map<string, FunctionProcess>;
+  /** The functions' workers: stats(), kill(name), limits. */
+  edgeRuntime: EdgeRuntime;
   netWorker: NetWorker;
-  /** Restarts one function's Deno process (e.g. after a kill -9 in a test). */
+  /** Kills every worker of one function and waits until a fresh one serves (e.g. after edgeRuntime.kill in a test). */
   restartFunction(name: string): Promise<void>;
   /** Stops Postgres ('fast' or 'immediate', i.e. a crash) and starts it again on the same data. */
   restartPostgres(mode?: 'fast' | 'immediate'): Promise<void>;
@@ -111,12 +119,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const keys: LocalKeys = await localKeys();
   const dbUrl = `postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const started: Array<() => Promise<void>> = [() => pg.stop()];
+  const started: Array<(() => Promise<void>) & { timeoutMs?: number }> = [() => pg.stop()];
   const stopAll = async () => {
     // Each part gets a bounded time: a stop that waits on a dead database must not hang the rest.
     for (const stop of started.reverse()) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([stop().catch(() => {}), new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      await Promise.race([stop().catch(() => {}), new Promise((r) => { timer = setTimeout(r, stop.timeoutMs ?? 10_000); })]);
       clearTimeout(timer);
     }
   };
@@ -158,32 +166,28 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
       SUPABASE_JWKS: JSON.stringify(keys.jwks),
     };
-    const functions = new Map<string, FunctionProcess>();
-    const launch = async (name: string) => {
-      const fn = config.functions.find((f) => f.name === name)!;
-      const proc = startFunction(fn, await freePort(), env, join(logDir, `function-${name}.log`));
-      functions.set(name, proc);
-      return proc;
-    };
-    started.push(async () => { await Promise.all([...functions.values()].map((f) => f.stop())); });
-    log(`starting ${config.functions.length} edge functions on Deno…`);
-    const procs = await Promise.all(config.functions.map((f) => launch(f.name)));
-    await Promise.all(procs.map((p) => p.ready));
+    // The functions run in workers under hosted Supabase's per-worker budgets.
+    const edgeRuntime = await startEdgeRuntime({
+      functions: config.functions, env, logDir, limits: opts.edgeLimits, log,
+    });
+    // A clean stop: workers are retired, in-flight requests and waitUntil
+    // work get the stop grace, then what is left is killed.
+    const stopFunctions = Object.assign(() => edgeRuntime.stop(), { timeoutMs: edgeRuntime.limits.stopGraceMs + 10_000 });
+    started.push(stopFunctions);
 
-    // Looked up per request: restartFunction swaps in a process on a new port.
-    const route = (name: string): GatewayRoute | undefined => {
-      const f = functions.get(name);
-      return f && { name, port: f.port, verifyJwt: f.config.verifyJwt };
-    };
     let realtime: RealtimeServer | undefined;
     const gateway: Server = await startGateway({
-      port: apiPort, jwtSecret: keys.jwtSecret, route,
+      port: apiPort, jwtSecret: keys.jwtSecret, runtime: edgeRuntime,
       onUpgrade: (req, socket, head) => (realtime ? realtime.handleUpgrade(req, socket, head) : socket.destroy()),
     }) as unknown as Server;
-    started.push(() => new Promise<void>((resolve) => {
-      gateway.close(() => resolve());
+    // New connections stop first; requests already in flight are answered
+    // while the functions stop; then the connections left are closed.
+    started.push(Object.assign(async () => {
+      const closed = new Promise<void>((resolve) => gateway.close(() => resolve()));
+      await edgeRuntime.stop();
       (gateway as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    }));
+      await closed;
+    }, { timeoutMs: stopFunctions.timeoutMs }));
     const realtimeOptions = {
       dbUrl, jwtSecret: keys.jwtSecret, stateFile: join(stateDir, 'realtime-subscriptions.json'),
       log,
@@ -202,7 +206,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const stack = {
       ...info,
       get postgres() { return pg; },
-      functions,
+      edgeRuntime,
       get netWorker() { return netWorker!; },
       async restartPostgres(mode: 'fast' | 'immediate' = 'fast') {
         await pg.stop(mode);
@@ -216,9 +220,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         netWorker ??= await startNetWorker(netWorkerOptions);
       },
       async restartFunction(name: string) {
-        await functions.get(name)?.stop('SIGKILL');
-        const proc = await launch(name);
-        await proc.ready;
+        await edgeRuntime.restart(name);
       },
       async stop() {
         await stopAll();

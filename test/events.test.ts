@@ -88,11 +88,11 @@ describe('events', () => {
 
   it('keeps listing and reading when a stored event is nested too deep to encode (one bad row never takes down a page)', async () => {
     // Stored before the 64-level limit existed: written straight in SQL, 10,000 deep.
-    const nested = '{"a":'.repeat(9999) + '1' + '}'.repeat(9999);
+    const nested = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
     const innocent = await enqueue({ x: 1, y: 1 }, { delay_ms: 600_000 });
     const [{ id: deepId }] = await sql`
       select id from queue.enqueue_many(jsonb_build_array(jsonb_build_object('name', ${NAME}::text,
-        'props', ${nested}::jsonb, 'run_at', now() + interval '10 minutes')))`;
+        'props', ${nested}::text::jsonb, 'run_at', now() + interval '10 minutes')))`;
     const page = await call(`events?name=${NAME}&limit=5`);
     expect(page.status).toBe(200);
     const deep = page.body.events.find((e: { id: number }) => e.id === deepId);

@@ -60,7 +60,7 @@ describe('faults', () => {
     const before = server.arrivals.length;
     await waitFor('handlers to be running', async () => server.arrivals.length - before >= 100, 30_000);
 
-    stack.functions.get('dispatch')!.child.kill('SIGKILL');
+    await stack.edgeRuntime.kill('dispatch');
     await stack.restartFunction('dispatch');
 
     await expectAllSucceededWithoutOverlap(ids, 180_000);

@@ -49,7 +49,7 @@ function generate(): Case[] {
   }
   // Props past the documented limits: 64 levels of nesting, 256 KiB. The
   // 10,000-deep body is written as text (JSON.stringify cannot write it).
-  const nested = (depth: number) => '{"a":'.repeat(depth - 1) + '1' + '}'.repeat(depth - 1);
+  const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
   cases.push(
     { what: 'props nested 10,000 deep', method: 'POST', path: 'enqueue', body: `{"name":"Fuzzed","props":${nested(10_000)}}` },
     { what: 'props nested 65 deep', method: 'POST', path: 'enqueue', body: `{"name":"Fuzzed","props":${nested(65)}}` },
@@ -120,8 +120,10 @@ function generate(): Case[] {
   for (const body of [{}, { name: 42 }, { name: INJECTIONS[0] }, { name: 'Fuzzed', extra: 1 }]) {
     cases.push({ what: `redrive ${json(body)}`, method: 'POST', path: 'events/redrive', body: json(body) });
   }
-  for (const body of [{ events: 'x' }, { events: [{ id: 'a', run_id: 1, name: 'Fuzzed' }] }, { events: [{ id: 1.5, run_id: 1, name: 'x' }] },
-    { events: [], handlers: [] }, { events: [], handlers: { Fuzzed: { kind: 'sql', target: 'x', timeout_ms: 1 } } }, { events: [null] }]) {
+  const row = { id: 1, run_id: 1, name: 'Fuzzed', kind: 'code', target: 'Addition', timeout_ms: 1000 };
+  for (const body of [{ events: 'x' }, { events: [{ ...row, id: 'a' }] }, { events: [{ ...row, id: 1.5 }] },
+    { events: [], handlers: [] }, { events: [{ ...row, kind: 'sql' }] }, { events: [{ ...row, target: undefined }] },
+    { events: [{ ...row, timeout_ms: '1s' }] }, { events: [null] }]) {
     cases.push({ what: `dispatch batch ${json(body).slice(0, 60)}`, method: 'POST', path: 'dispatch', body: json(body) });
   }
   return cases;

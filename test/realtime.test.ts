@@ -211,12 +211,12 @@ describe('postgres_changes', () => {
     const channel = keyClient().channel('too-deep');
     const got = changes(channel);
     await subscribed(channel);
-    const nested = '{"a":'.repeat(9999) + '1' + '}'.repeat(9999);
+    const nested = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
     const before = await enqueue({ name: 'Addition', delay_ms: 3_600_000 });
     // Stored straight in SQL, as a row from before the 64-level limit would be.
     const [{ id: deep }] = await sql`
       select id from queue.enqueue_many(jsonb_build_array(jsonb_build_object('name', 'Addition',
-        'props', ${nested}::jsonb, 'run_at', now() + interval '1 hour')))`;
+        'props', ${nested}::text::jsonb, 'run_at', now() + interval '1 hour')))`;
     const after = await enqueue({ name: 'Addition', delay_ms: 3_600_000 });
     await until(() => of(got, after).length > 0 && of(got, deep).length > 0, 'the changes around the deep row');
     expect(of(got, before)).toHaveLength(1);

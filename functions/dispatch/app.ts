@@ -31,6 +31,8 @@ interface Batch {
 function parseBatch(body: unknown): Batch {
   const b = body as Partial<Batch> | null;
   if (typeof b !== 'object' || b === null || Array.isArray(b)) throw invalidRequest('The body must be a batch: { worker, events }.');
+  const unknown = Object.keys(b).filter((k) => k !== 'worker' && k !== 'events');
+  if (unknown.length) throw invalidRequest(`${unknown.map((k) => `"${k}"`).join(', ')} is not a field of a batch: { worker, events }.`);
   if (!Array.isArray(b.events)) throw invalidRequest('"events" must be an array of claimed events.');
   for (const [i, e] of b.events.entries()) {
     if (typeof e !== 'object' || e === null || !Number.isSafeInteger(e.id) || !Number.isSafeInteger(e.run_id) || typeof e.name !== 'string') {

@@ -158,7 +158,7 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
     // before the platform retired this worker would land here again.
     let handedOver = false;
     if (budget.retiring && stopped !== 'kicks_off') {
-      await Promise.race([budget.platformRetired, new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([budget.platformRetired, new Promise((r) => setTimeout(r, 500))]);
       handedOver = await kickIfDue(sql).catch((err) => {
         log(`dispatch/drain: could not hand over (the next tick will): ${err}`);
         return false;

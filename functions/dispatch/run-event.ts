@@ -2,6 +2,7 @@
 // an Outcome: a handler's error or timeout is data for settle(), never an
 // exception that escapes the batch.
 import type { Claimed, Outcome } from '../../src/shared/db.ts';
+import type { HeartbeatStatus } from '../../src/shared/states.ts';
 import type { Json } from '../../src/shared/validate.ts';
 import type { CodeHandler } from './code-handlers.ts';
 
@@ -35,6 +36,14 @@ async function callHttp(url: string, headers: Record<string, string>, event: Cla
   return body;
 }
 
+/**
+ * How a call to another function of this project authenticates: the key in
+ * `apikey`; a legacy service_role JWT also as Bearer, for a target that still
+ * has verify_jwt on (an sb_ key is never a Bearer token: it is not a JWT).
+ */
+const functionHeaders = (key: string): Record<string, string> =>
+  key.startsWith('sb_') ? { apikey: key } : { apikey: key, authorization: `Bearer ${key}` };
+
 function invoke(event: Claimed, deps: RunDeps, signal: AbortSignal): Promise<Json> {
   const ctx = { id: event.id, name: event.name, attempt: event.attempt, signal };
   switch (event.kind) {
@@ -44,14 +53,14 @@ function invoke(event: Claimed, deps: RunDeps, signal: AbortSignal): Promise<Jso
       return Promise.resolve().then(() => fn(event.props, ctx));
     }
     case 'function':
-      return callHttp(`${deps.functionsUrl}/${event.target}`, { apikey: deps.secretKey }, event, deps, signal);
+      return callHttp(`${deps.functionsUrl}/${event.target}`, functionHeaders(deps.secretKey), event, deps, signal);
     case 'url':
       return callHttp(event.target, {}, event, deps, signal);
   }
 }
 
-/** Why a running attempt was stopped from outside: its event was cancelled, or its lease is gone. */
-export type StopReason = 'cancelled' | 'gone';
+/** Why a running attempt was stopped from outside: what its heartbeat answered. */
+export type StopReason = Exclude<HeartbeatStatus, 'running'>;
 
 class Stopped extends Error {
   constructor(readonly reason: StopReason) {

@@ -69,7 +69,7 @@ export function createRunner(opts: RunnerOptions): Runner {
     try {
       const statuses = await heartbeat(sql, [...attempts.keys()]);
       for (const [runId, status] of statuses) {
-        if (status !== 'running') attempts.get(runId)?.stop.abort((status === 'cancel' ? 'cancelled' : 'gone') satisfies StopReason);
+        if (status !== 'running') attempts.get(runId)?.stop.abort(status satisfies StopReason);
       }
     } catch (err) {
       log(`dispatch: heartbeat failed, will retry: ${err}`);

@@ -9,7 +9,7 @@
 export interface BudgetOptions {
   /** The worker's wall clock in ms. (Default: 150000, the Free plan; paid plans: 400000) */
   wallClockMs?: number;
-  /** The worker's soft CPU limit in ms. (Default: 2000) */
+  /** The worker's soft CPU limit in ms: the platform retires the worker there. (Default: 1000, as hosted) */
   cpuSoftLimitMs?: number;
   /** CPU ms the worker has used since it started, or null where that cannot be measured. (Default: () => null) */
   cpuUsedMs?: () => number | null;
@@ -44,7 +44,7 @@ const TAPER_AT = 0.9;
 
 export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
   const wallClockMs = opts.wallClockMs ?? 150_000;
-  const cpuSoftLimitMs = opts.cpuSoftLimitMs ?? 2000;
+  const cpuSoftLimitMs = opts.cpuSoftLimitMs ?? 1000;
   const startedAt = opts.startedAt ?? Date.now();
   const cpu = opts.cpuUsedMs ?? (() => null);
   let reason: string | null = null;

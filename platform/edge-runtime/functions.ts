@@ -1,13 +1,13 @@
-// Edge functions on Deno: one process per function, as the edge runtime
-// isolates them, each with its own import map from config.toml.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+// LOCAL ONLY. How a function's worker is started: one Deno process running
+// function-host.ts with the function's entrypoint and its import map from
+// config.toml, as the edge runtime isolates each worker.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { FunctionConfig } from '../config.ts';
 import { REPO_ROOT } from '../config.ts';
 
-const HOST = join(REPO_ROOT, 'platform/edge-runtime/function-host.ts');
+export const FUNCTION_HOST = join(REPO_ROOT, 'platform/edge-runtime/function-host.ts');
 
 /**
  * The deno executable shipped by the `deno` npm package (its platform
@@ -25,46 +25,15 @@ export function denoCommand(): string[] {
   return [process.execPath, join(pkgDir, 'bin.cjs')];
 }
 
-export interface FunctionProcess {
-  config: FunctionConfig;
-  port: number;
-  child: ChildProcess;
-  ready: Promise<void>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
-
-export function startFunction(
-  config: FunctionConfig, port: number, env: Record<string, string>, logFile: string,
-): FunctionProcess {
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const [cmd, ...pre] = denoCommand();
-  const child = spawn(cmd, [
-    ...pre, 'run', '--allow-all', '--no-prompt', '--quiet',
+/** The command line of one worker of `config`. */
+export function workerCommand(config: FunctionConfig, memoryLimitMb: number): string[] {
+  return [
+    ...denoCommand(), 'run', '--allow-all', '--no-prompt', '--quiet',
     '--config', config.importMap,
-    HOST, config.entrypoint,
-  ], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      out += chunk.toString();
-      if (out.includes('listening on')) resolve();
-    });
-    child.stderr!.on('data', (chunk: Buffer) => { log.write(chunk); out += chunk.toString(); });
-    void exited.then(() => reject(new Error(`function ${config.name} exited before listening:\n${out.slice(-2000)}`)));
-  });
-  ready.catch(() => {});
-  return {
-    config, port, child, ready,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-      log.end();
-    },
-  };
+    // V8's own heap ceiling at the memory limit: a burst of allocations
+    // between two samples of VmRSS still ends the worker (as hosted's
+    // allocator-level check would).
+    `--v8-flags=--max-old-space-size=${Math.max(16, Math.floor(memoryLimitMb))}`,
+    FUNCTION_HOST, config.entrypoint,
+  ];
 }

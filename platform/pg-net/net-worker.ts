@@ -11,16 +11,18 @@
  *     net._http_response rows and commit. Nothing else is sent meanwhile, so
  *     one slow request delays everything queued behind it, and a batch's
  *     responses all become visible together, when it commits.
- *   - A batch that does not finish (stop(), lost connection) rolls back: all
- *     its requests, answered or not, go back to the queue and are sent again,
- *     as after a crash of the real worker.
+ *   - A batch that does not finish (stop() after a 2 s grace, lost
+ *     connection, database error) rolls back: all its requests, answered or
+ *     not, go back to the queue and are sent again, as after a crash of the
+ *     real worker, which the postmaster restarts 1 s later; so does this one.
  *   - Waking. The real worker sleeps on a latch with no timeout until a
  *     commit that called net.wake() sets it; here NOTIFY pg_net_request
  *     (delivered at commit) does. While awake it pauses 1 s after every batch
  *     (pollIntervalMs), cut short only if a wake came in since it took the
  *     batch, and goes back to sleep after a batch that found nothing to send
- *     or expire. Like the real should_wake flag, only the first wake after it
- *     woke cuts a pause short; later ones only keep it awake.
+ *     or expire. As with the real should_wake flag, only the first wake since
+ *     it last woke up cuts a pause short (and makes it look again before
+ *     sleeping); later ones change nothing.
  *   - TTL: each batch first deletes up to batch_size responses older than
  *     pg_net.ttl (Default: 6 hours), so expiry happens only while awake.
  *   - Timeouts are curl's CURLOPT_TIMEOUT_MS: timed_out = true and

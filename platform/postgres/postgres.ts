@@ -18,11 +18,17 @@ const PACKAGES: Array<[pkg: string, file: string]> = [
   [`postgresql-${PG_VERSION}-wal2json`, `/usr/lib/postgresql/${PG_VERSION}/lib/wal2json.so`],
 ];
 
+/** What the test suite needs on top: pgTAP and pg_prove. */
+export const TEST_PACKAGES: Array<[pkg: string, file: string]> = [
+  [`postgresql-${PG_VERSION}-pgtap`, `${SHAREDIR}/extension/pgtap.control`],
+  ['libtap-parser-sourcehandler-pgtap-perl', '/usr/bin/pg_prove'],
+];
+
 export const isRoot = () => process.getuid?.() === 0;
 
 /** Installs missing Debian packages when allowed (root or passwordless sudo), else explains. */
-export function ensurePackages(log: (s: string) => void): void {
-  const missing = PACKAGES.filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
+export function ensurePackages(log: (s: string) => void, extra: Array<[pkg: string, file: string]> = []): void {
+  const missing = [...PACKAGES, ...extra].filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
   if (missing.length === 0) return;
   const cmd = `apt-get update && apt-get install -y ${missing.join(' ')}`;
   const sudo = isRoot() ? [] : ['sudo', '-n'];
@@ -33,7 +39,8 @@ export function ensurePackages(log: (s: string) => void): void {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['apt-get', 'update'], ['apt-get', 'install', '-y', ...missing]]) {
     const all = [...sudo, ...args];
-    const r = spawnSync(all[0], all.slice(1), { stdio: 'inherit', env });
+    // stdout/stderr of apt go to our stderr: a test runner's own output stays readable.
+    const r = spawnSync(all[0], all.slice(1), { stdio: ['ignore', 2, 2], env });
     if (r.status !== 0) throw new Error(`"${all.join(' ')}" failed; run it yourself:\n  sudo sh -c '${cmd}'`);
   }
 }

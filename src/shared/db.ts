@@ -4,7 +4,7 @@
 import postgres from 'postgres';
 import type { EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
 import { encodable } from './json.ts';
-import type { EventState, HandlerKind } from './states.ts';
+import type { EventState, HandlerKind, HeartbeatStatus } from './states.ts';
 import type { EnqueueItem, HandlerInput, Json, ListQuery, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
@@ -64,8 +64,6 @@ export interface Claimed {
   timeout_ms: number;
 }
 
-/** What a heartbeat says about one running attempt. */
-export type HeartbeatStatus = 'running' | 'cancel' | 'gone';
 
 /** One attempt's outcome as settle() takes it. */
 export type Outcome =

@@ -10,8 +10,16 @@ export const FINAL_STATES = ['succeeded', 'dead', 'cancelled'] as const satisfie
 export type FinalState = (typeof FINAL_STATES)[number];
 
 /** How one attempt (run) ended; 'running' until it has. */
-export const RUN_OUTCOMES = ['running', 'succeeded', 'failed', 'timed_out', 'lost'] as const;
+export const RUN_OUTCOMES = ['running', 'succeeded', 'failed', 'timed_out', 'lost', 'cancelled'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/**
+ * What a heartbeat answers for one running attempt (queue.heartbeat):
+ * keep running, stop because the event was cancelled, or stop because the
+ * attempt is gone (reclaimed; its outcome would be ignored).
+ */
+export const HEARTBEAT_STATUSES = ['running', 'cancelled', 'gone'] as const;
+export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
 
 /** Where a handler runs: built into dispatch, another edge function, or any URL. */
 export const HANDLER_KINDS = ['code', 'function', 'url'] as const;

@@ -154,7 +154,7 @@ $$;
 -- starts) and then every few seconds for the attempts they are running.
 -- Extends the lease of each attempt still running and answers, per run:
 --   'running' - keep going (lease extended),
---   'cancel'  - the event was cancelled: stop the handler, report 'cancelled',
+--   'cancelled' - the event was cancelled: stop the handler, report 'cancelled',
 --   'gone'    - the attempt is over (its lease expired and it was reclaimed):
 --               stop and drop it; its outcome would be ignored.
 create function queue.heartbeat(p_run_ids bigint[])
@@ -179,7 +179,7 @@ as $$
   select u.id,
          case
            when l.run_id is null then 'gone'
-           when l.cancel_requested_at is not null then 'cancel'
+           when l.cancel_requested_at is not null then 'cancelled'
            else 'running'
          end
     from unnest(p_run_ids) u(id)

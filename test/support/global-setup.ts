@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { startStack, type StackInfo } from '../../platform/stack.ts';
 import { freePort } from '../../platform/ports.ts';
+import { ensurePackages, TEST_PACKAGES } from '../../platform/postgres/postgres.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,15 +18,27 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // A fresh machine has none of it: install what the stack and the pgTAP suites need, as npm start does.
+  ensurePackages((line) => console.error(line), TEST_PACKAGES);
   const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-test-'));
   chmodSync(stateDir, 0o755); // the postgres OS user keeps its cluster inside
-  const stack = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort() });
-  const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
+  // startStack stops whatever it started when it fails; after that, a failure here must stop the stack too.
+  const stack = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort() }).catch((err) => {
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  });
   try {
-    await sql`create extension if not exists pgtap with schema extensions`;
-    await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
-  } finally {
-    await sql.end();
+    const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      await sql`create extension if not exists pgtap with schema extensions`;
+      await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
+    } finally {
+      await sql.end();
+    }
+  } catch (err) {
+    await stack.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
   }
   const info: StackInfo = {
     apiUrl: stack.apiUrl, functionsUrl: stack.functionsUrl, dbUrl: stack.dbUrl,

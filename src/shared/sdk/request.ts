@@ -21,8 +21,10 @@ const statusOf = (status: number): Status => (STATUSES.includes(status) ? status
 
 /**
  * Maps what functions.invoke returned as `error` to a QueueError:
- * the queue's own error body keeps its status, code, message and details; the
- * gateway's 401 `{ code, message }` becomes `unauthorized`; a relay or network
+ * the queue's own error body keeps its status, code, message and details
+ * (a refused credential is the function's own 401 `unauthorized` or 403
+ * `forbidden`); a gateway's 401 `{ code, message }` (a function deployed with
+ * verify_jwt on) becomes `unauthorized`; a relay or network
  * failure becomes 503 `unavailable`. The HTTP status is also in details when
  * it is not one QueueError names.
  */
