@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
 import { startGateway } from './edge-runtime/gateway.ts';
-import type { EdgeLimits } from './edge-runtime/limits.ts';
+import { resolveEdgeLimits, type EdgeLimits } from './edge-runtime/limits.ts';
 import { startEdgeRuntime, type EdgeRuntime } from './edge-runtime/runtime.ts';
 import { localKeys, type LocalKeys } from './keys/keys.ts';
 import { startRealtime, type RealtimeServer } from './realtime/server.ts';
@@ -35,6 +35,13 @@ export interface StackOptions {
    * platform/README.md, "## edge-runtime/".
    */
   edgeLimits?: Partial<EdgeLimits>;
+  /**
+   * Function secrets, as `supabase secrets set` would give them (Default:
+   * QUEUE_WORKER_CPU_MS and QUEUE_WORKER_WALL_CLOCK_MS, the dispatch
+   * function's view of its worker's budgets, set to the edge runtime's soft
+   * CPU limit and wall clock). A value of '' leaves that secret unset.
+   */
+  functionSecrets?: Record<string, string>;
 }
 
 export interface StackInfo {
@@ -167,8 +174,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       SUPABASE_JWKS: JSON.stringify(keys.jwks),
     };
     // The functions run in workers under hosted Supabase's per-worker budgets.
+    const limits = resolveEdgeLimits(opts.edgeLimits);
+    const secrets = Object.entries({
+      QUEUE_WORKER_CPU_MS: String(limits.cpuSoftLimitMs),
+      QUEUE_WORKER_WALL_CLOCK_MS: String(limits.wallClockLimitMs),
+      ...opts.functionSecrets,
+    }).filter(([, v]) => v !== '');
     const edgeRuntime = await startEdgeRuntime({
-      functions: config.functions, env, logDir, limits: opts.edgeLimits, log,
+      functions: config.functions, env: { ...env, ...Object.fromEntries(secrets) }, logDir, limits, log,
     });
     // A clean stop: workers are retired, in-flight requests and waitUntil
     // work get the stop grace, then what is left is killed.
@@ -195,6 +208,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     realtime = await startRealtime(realtimeOptions);
     // Stopped before the gateway: its WebSockets would keep the gateway's listener open.
     started.push(async () => { await realtime?.stop(); });
+
+    // Everything is up: tick once, as pg_cron's next tick would, so what was
+    // queued (or taken back) while the stack was down starts now rather than
+    // at the next cron minute. A drainer left for dead is not waited for.
+    const ticker = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    try {
+      await ticker`update queue._drainer set active_until = '-infinity'`;
+      await ticker`select queue.tick()`;
+    } finally {
+      await ticker.end();
+    }
 
     const info: StackInfo = {
       apiUrl, functionsUrl: `${apiUrl}/functions/v1`, dbUrl,

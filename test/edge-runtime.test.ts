@@ -121,7 +121,6 @@ describe('edge runtime', () => {
     await waitFor('the spinning worker to be gone', () => !alive(before), 5000);
     const s = p.rt.stats().probe;
     expect(s.terminated.CPUTime).toBe(1);
-    expect(s.retired.CPUTime).toBe(1); // at the soft limit, on its way to the hard one
     expect(worker(p, before)!.cpuMs).toBeGreaterThanOrEqual(1000);
     const next = await get(`${p.url}/pid`);
     expect(next.status).toBe(200);
@@ -156,8 +155,8 @@ describe('edge runtime', () => {
 
   it('wall clock: retired at half (new requests go to a successor), beforeunload (wall_clock) at 90 %, terminated at the full time with its in-flight request answered 546', { timeout: 60_000 }, async () => {
     const p = await startProbe({ wallClockLimitMs: 8000 });
-    const a = (await get(`${p.url}/pid`)).body.pid as number; // its first request: its wall clock starts
-    const startedAt = Date.now();
+    const a = (await get(`${p.url}/pid`)).body.pid as number;
+    const startedAt = worker(p, a)!.firstRequestAt!; // its wall clock runs from its first request
     const long = get(`${p.url}/sleep?ms=30000`);
     await waitFor('retirement at half the wall clock', () => worker(p, a)?.retired === 'WallClockTime', 15_000);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(3500);
@@ -238,7 +237,7 @@ describe('edge runtime', () => {
       { port: p.port, path: '/functions/v1/probe/large', headers: {} },
       {
         port: Number(new URL(stack.apiUrl).port), path: '/functions/v1/enqueue',
-        headers: { authorization: `Bearer ${stack.serviceRoleKey}`, apikey: stack.serviceRoleKey },
+        headers: { authorization: `Bearer ${stack.serviceRoleKey}`, apikey: stack.secretKey ?? stack.serviceRoleKey },
       },
     ];
     for (const target of targets) {
@@ -284,7 +283,9 @@ describe('edge runtime', () => {
     const quick = get(`${p.url}/sleep?ms=800`);
     const stuck = get(`${p.url}/sleep?ms=60000`);
     await sleep(200);
-    const pids = p.rt.stats().probe.workers.map((w) => w.pid);
+    const workers = p.rt.stats().probe.workers;
+    const pids = workers.map((w) => w.pid); // the warm standby too
+    const started = workers.filter((w) => w.startedAt !== undefined).length;
     const stopStarted = Date.now();
     await p.rt.stop();
     const stopMs = Date.now() - stopStarted;
@@ -296,7 +297,7 @@ describe('edge runtime', () => {
     expect(stopMs).toBeGreaterThanOrEqual(2000);
     expect(stopMs).toBeLessThan(8000);
     expect(pids.filter(alive)).toEqual([]);
-    expect(p.rt.stats().probe.terminated.TerminationRequested).toBe(pids.length);
+    expect(p.rt.stats().probe.terminated.TerminationRequested).toBe(started);
   });
 });
 

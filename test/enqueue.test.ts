@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../functions/enqueue/app.ts';
-import { call, client, db, keyHeaders, registerHandler, rowCounts, stack, testAuth, tokenFor } from './support/queue.ts';
+import { call, client, db, keyHeaders, registerHandler, rowCounts, setKicks, stack, testAuth, tokenFor } from './support/queue.ts';
 
 const sql = db();
 const app = createApp({ sql, auth: testAuth() });
@@ -19,7 +19,9 @@ afterAll(() => sql.end());
 
 describe('enqueue', () => {
   it('creates one event and returns its id (app.request)', async () => {
+    await setKicks(sql, false); // a running drainer would claim it at once
     const res = await post({ name: 'Addition', props: { x: 2, y: 3 } });
+    await setKicks(sql, true);
     expect(res.status).toBe(201);
     const body = await res.json();
     expect(body).toMatchObject({ name: 'Addition', state: 'queued', created: true });

@@ -27,7 +27,7 @@ async function enqueue(name: string, n: number, props: object) {
 }
 
 // Kicks are off (no kicked drainer joins in), so these drainers don't heed it.
-const drainers = (n: number) => drainWith(n, { aliveMs: Infinity });
+const drainers = (n: number) => drainWith(n, { aliveMs: Infinity, idleMs: 3000 });
 
 describe('limits', () => {
   it('never has more than concurrency_limit events of a name processing, with 8 dispatchers', async () => {

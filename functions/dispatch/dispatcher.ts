@@ -38,8 +38,20 @@ export interface Dispatcher {
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const log = deps.log ?? ((line: string) => console.error(line));
-  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, log });
-  const drainer = createDrainer({ sql: deps.sql, runner, budget: deps.budget, listen: deps.listen, log }, deps.drain);
+  let wake = () => {};
+  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, log, onChange: () => wake() });
+  const handOver = async () => {
+    const res = await deps.run.fetch(`${deps.run.functionsUrl}/dispatch/drain`, {
+      method: 'POST',
+      headers: { apikey: deps.run.secretKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'handover' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel();
+    if (res.status !== 202) throw new Error(`dispatch/drain answered ${res.status}`);
+  };
+  const drainer = createDrainer({ sql: deps.sql, runner, budget: deps.budget, listen: deps.listen, handOver, log }, deps.drain);
+  wake = drainer.wake;
   let draining: Promise<DrainResult> | null = null;
 
   return {
@@ -50,6 +62,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
 
     drain() {
+      // A request that reaches this worker means the platform still routes to it.
+      if (deps.budget.retiring) deps.budget.stillServing();
       if (draining) {
         drainer.wake();
         return draining;

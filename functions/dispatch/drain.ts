@@ -41,6 +41,8 @@ export interface DrainDeps {
   runner: Runner;
   budget: WorkerBudget;
   listen?: Listen;
+  /** Starts a drainer in a fresh worker: a request to dispatch/drain. (Default: a kick through pg_net) */
+  handOver?: () => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -50,13 +52,13 @@ function createWaker() {
   let woken = false;
   return {
     wake() { woken = true; wakeUp?.(); },
-    wait(ms: number, ...also: Promise<unknown>[]): Promise<void> {
+    /** Sleeps up to `ms`; a wake() before or during the sleep ends it. */
+    wait(ms: number): Promise<void> {
       if (woken) { woken = false; return Promise.resolve(); }
       return new Promise<void>((resolve) => {
         const done = () => { clearTimeout(timer); wakeUp = null; woken = false; resolve(); };
         const timer = setTimeout(done, Math.max(0, ms));
         wakeUp = done;
-        for (const p of also) void p.then(done, done);
       });
     },
   };
@@ -122,12 +124,11 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
           if (runner.inFlight > 0) lastWork = Date.now();
 
           const next = await nextDueAt(sql);
-          let wait = next === null ? Infinity : next.getTime() - Date.now();
-          if (wait <= 0 && got === 0) {
-            // Queued, but held by a concurrency or rate limit: look again soon, backing off.
-            wait = Math.min(100 * 2 ** blocked++, 2000);
-          }
-          if (runner.inFlight === 0 && Date.now() - lastWork >= idleMs && wait > idleMs) {
+          const dueIn = next === null ? Infinity : next.getTime() - Date.now();
+          // Due now but nothing claimed: held by a concurrency or rate limit. Look again soon, backing off.
+          const wait = dueIn <= 0 && got === 0 ? Math.min(50 * 2 ** blocked++, 500) : dueIn;
+          // Idle: nothing due within idleMs, or everything due held by limits on others' attempts.
+          if (runner.inFlight === 0 && Date.now() - lastWork >= idleMs && (dueIn > idleMs || blocked > 0)) {
             // Nothing to do for a while. Stop, then look once more: an insert
             // that saw this drainer active has committed by now (drain_stop
             // waits for it) and kicked no one.
@@ -139,7 +140,10 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
             continue;
           }
           const untilAlive = aliveMs - (Date.now() - lastAlive);
-          await waker.wait(Math.min(wait, untilAlive, budget.msUntilRetire()), ...(runner.inFlight > 0 ? [runner.finished()] : []));
+          // With nothing running, wake when the idle time is up, to stop.
+          const untilIdle = runner.inFlight === 0 ? idleMs - (Date.now() - lastWork) + 1 : Infinity;
+          // A finished attempt or a settle wakes it too (the dispatcher wires the runner to wake()).
+          await waker.wait(Math.min(wait, untilAlive, untilIdle, budget.msUntilRetire()));
         } catch (err) {
           // A lost connection or a failover: retry a few times, then give up
           // (the tick and the next kick take over; leases cover what runs).
@@ -159,10 +163,14 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
     let handedOver = false;
     if (budget.retiring && stopped !== 'kicks_off') {
       await Promise.race([budget.platformRetired, new Promise((r) => setTimeout(r, 500))]);
-      handedOver = await kickIfDue(sql).catch((err) => {
+      try {
+        // Sent directly, not through pg_net, whose batch may be held up by
+        // someone else's slow request; the kick's debounce is taken either way.
+        handedOver = await kickIfDue(sql, !deps.handOver);
+        if (handedOver) await deps.handOver?.();
+      } catch (err) {
         log(`dispatch/drain: could not hand over (the next tick will): ${err}`);
-        return false;
-      });
+      }
     }
     return { worker, claimed, stopped, handedOver, ms: Date.now() - started };
   }

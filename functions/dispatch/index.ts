@@ -8,9 +8,11 @@ import { codeHandlers } from './code-handlers.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { createWorkerBudget } from './worker-budget.ts';
 
-// The worker's clocks start here: module evaluation is the worker's start.
-const startedAt = Date.now();
-const cpuAtStart = process.cpuUsage();
+// The worker's budgets count from its first request, as the platform's do
+// (booting is not counted); until then, from module evaluation.
+let startedAt = Date.now();
+let cpuAtStart = process.cpuUsage();
+let serving = false;
 
 const env = (name: string) => {
   const v = Deno.env.get(name);
@@ -40,7 +42,7 @@ const sql = connect(pooledUrl ?? directUrl, { max: 3, name: 'supaqueue-dispatch'
 const listener = pooledUrl ? connect(directUrl, { max: 1, name: 'supaqueue-dispatch-listen' }) : sql;
 
 const budget = createWorkerBudget({
-  startedAt,
+  startedAt: () => startedAt,
   cpuUsedMs,
   wallClockMs: optional('QUEUE_WORKER_WALL_CLOCK_MS'),
   cpuSoftLimitMs: optional('QUEUE_WORKER_CPU_MS'),
@@ -63,20 +65,32 @@ const dispatcher = createDispatcher({
   },
 });
 
-// The platform retires a worker at its soft CPU limit or half its wall
-// clock (finish what runs, take nothing new) and warns with beforeunload;
-// any other reason means it is about to go: release what still runs.
+// The platform retires a worker silently (the budget above notices); it
+// sends beforeunload only shortly before it stops the worker: at 90 % of the
+// hard CPU limit, the memory limit or the wall clock, or when it is shutting
+// down. Stop claiming, give what runs the time that is left, then release
+// the rest so it runs again at once instead of waiting for its lease.
+const GRACE_MS: Record<string, number> = { cpu: 300, memory: 300, wall_clock: 10_000, termination: 5000 };
 addEventListener('beforeunload', (event) => {
-  const reason = String((event as CustomEvent<{ reason?: string }>).detail?.reason ?? 'beforeunload');
-  const retireOnly = /cpu|wall/i.test(reason);
-  void dispatcher.retire(reason, retireOnly ? undefined : { graceMs: 2000 });
+  const reason = String((event as CustomEvent<{ reason?: string }>).detail?.reason ?? 'termination');
+  if (reason === 'early_drop') return; // idle: nothing runs
+  void dispatcher.retire(reason, { graceMs: GRACE_MS[reason] ?? 1000 });
 });
 
 // deno-lint-ignore no-explicit-any
 const runtime = (globalThis as any).EdgeRuntime as { waitUntil(p: Promise<unknown>): void } | undefined;
 
-Deno.serve(createApp({
+const app = createApp({
   dispatcher,
   auth,
   waitUntil: (work) => (runtime ? runtime.waitUntil(work) : void work),
-}).fetch);
+});
+
+Deno.serve((request) => {
+  if (!serving) {
+    serving = true;
+    startedAt = Date.now();
+    cpuAtStart = process.cpuUsage();
+  }
+  return app.fetch(request);
+});

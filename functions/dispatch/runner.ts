@@ -12,6 +12,8 @@ export interface RunnerOptions {
   run: RunDeps;
   /** How often leases are extended; must be well under queue._lease() (30 s). (Default: 10000) */
   heartbeatMs?: number;
+  /** Called when an attempt finishes or outcomes were settled: room to claim again. (Default: none) */
+  onChange?: () => void;
   log?: (line: string) => void;
 }
 
@@ -22,8 +24,6 @@ export interface Runner {
   readonly inFlight: number;
   /** Confirms and starts `rows`; resolves once their handlers started (or the rows were dropped as gone). */
   start(rows: Claimed[]): Promise<number>;
-  /** Resolves when an attempt finishes (so a full drainer can claim again). */
-  finished(): Promise<void>;
   /** Waits for every started attempt and records all outcomes. */
   idle(): Promise<void>;
   /** Hands back every attempt still running (the worker is shutting down); their handlers are stopped. */
@@ -41,7 +41,6 @@ export function createRunner(opts: RunnerOptions): Runner {
   let dropped = 0;
   let starting = 0;
   let flushing: Promise<void> | null = null;
-  let onFinish: Array<() => void> = [];
   let timer: ReturnType<typeof setInterval> | undefined;
 
   /** One settle at a time; outcomes arriving meanwhile go with the next. A failed settle is retried, then left to lease expiry. */
@@ -51,6 +50,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       for (let attempt = 1; ; attempt++) {
         try {
           settledCount += (await settle(sql, batch)).length;
+          opts.onChange?.();
           break;
         } catch (err) {
           if (attempt === 3) {
@@ -88,9 +88,7 @@ export function createRunner(opts: RunnerOptions): Runner {
       pending.push(outcome);
       void flush();
     }
-    const waiting = onFinish;
-    onFinish = [];
-    for (const w of waiting) w();
+    opts.onChange?.();
   };
 
   return {
@@ -118,8 +116,6 @@ export function createRunner(opts: RunnerOptions): Runner {
       syncTimer();
       return started;
     },
-
-    finished: () => new Promise<void>((resolve) => onFinish.push(resolve)),
 
     async idle() {
       while (attempts.size > 0) await Promise.all([...attempts.values()].map((a) => a.done));

@@ -1,39 +1,45 @@
 // The budgets of the edge-function worker this code runs in. Hosted
 // Supabase budgets CPU time and wall clock per worker (isolate), shared by
 // every request it serves: at the soft CPU limit or half its wall clock the
-// worker is retired (it takes no new requests and gets `beforeunload`), at
-// the hard CPU limit or its full wall clock it is terminated. A drainer
-// claims only while the worker has room, so what it claimed can finish and
-// be settled before the worker is terminated.
+// worker is retired (it takes no new requests), at the hard CPU limit or its
+// full wall clock it is terminated, and `beforeunload` warns shortly before.
+// A drainer claims only while the worker has room, so what it claimed can
+// finish and be settled before the worker is terminated.
 
 export interface BudgetOptions {
   /** The worker's wall clock in ms. (Default: 150000, the Free plan; paid plans: 400000) */
   wallClockMs?: number;
   /** The worker's soft CPU limit in ms: the platform retires the worker there. (Default: 1000, as hosted) */
   cpuSoftLimitMs?: number;
-  /** CPU ms the worker has used since it started, or null where that cannot be measured. (Default: () => null) */
+  /** CPU ms the worker has used since it started serving, or null where that cannot be measured. (Default: () => null) */
   cpuUsedMs?: () => number | null;
-  /** When the worker started, in ms since the epoch. (Default: when this budget was made) */
-  startedAt?: number;
+  /** When the worker started serving, in ms since the epoch. (Default: when this budget was made) */
+  startedAt?: () => number;
 }
 
 /**
  * How much a drainer may claim now: 'full' within budget; 'taper' close to
- * the soft CPU limit (small batches, so what is in flight when the worker is
- * retired is cheap to finish); 'none' once the worker is retiring.
+ * the soft limits (small batches, so what is in flight when the worker is
+ * retired is cheap to finish); 'none' once the worker is out of budget.
  */
 export type ClaimRoom = 'full' | 'taper' | 'none';
 
 export interface WorkerBudget {
-  /** True once the platform retired the worker (beforeunload) or its budgets ran out. */
+  /** True once the worker is out of budget: by the platform's word (beforeunload) or by its own measure. */
   readonly retiring: boolean;
   room(): ClaimRoom;
-  /** The platform retired the worker (its beforeunload event). */
+  /** The platform is about to stop the worker (its beforeunload event). */
   retire(reason: string): void;
-  /** Resolves when the worker starts retiring, by the platform's word or by its own budgets. */
+  /** Resolves when the worker is first out of budget, with the reason. */
   readonly retired: Promise<string>;
-  /** Resolves when the platform retired the worker: from then on, requests go to another worker. */
+  /** Resolves when the platform warned that it is stopping the worker. */
   readonly platformRetired: Promise<string>;
+  /**
+   * A request reached this worker after its own measure said it was out of
+   * budget: the platform has not retired it, so the measure over-counts.
+   * Claiming goes on in small batches until the platform says otherwise.
+   */
+  stillServing(): void;
   /** ms until the worker should retire by its wall clock (half the wall clock). */
   msUntilRetire(): number;
   cpuUsedMs(): number | null;
@@ -45,42 +51,46 @@ const TAPER_AT = 0.9;
 export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
   const wallClockMs = opts.wallClockMs ?? 150_000;
   const cpuSoftLimitMs = opts.cpuSoftLimitMs ?? 1000;
-  const startedAt = opts.startedAt ?? Date.now();
+  const made = Date.now();
+  const startedAt = opts.startedAt ?? (() => made);
   const cpu = opts.cpuUsedMs ?? (() => null);
   let reason: string | null = null;
+  let platformSaid = false;
+  let overCounted = false;
   let resolveRetired!: (reason: string) => void;
   const retired = new Promise<string>((r) => (resolveRetired = r));
   let resolvePlatform!: (reason: string) => void;
   const platformRetired = new Promise<string>((r) => (resolvePlatform = r));
 
-  const stopClaiming = (why: string) => {
-    if (reason !== null) return;
-    reason = why;
-    resolveRetired(why);
+  const outOfBudget = (why: string) => {
+    if (reason === null) {
+      reason = why;
+      resolveRetired(why);
+    }
   };
-  const retire = (why: string) => {
-    stopClaiming(why);
-    resolvePlatform(why);
-  };
-  const msUntilRetire = () => startedAt + wallClockMs / 2 - Date.now();
+  const msUntilRetire = () => startedAt() + wallClockMs / 2 - Date.now();
 
   return {
-    get retiring() { return reason !== null; },
+    get retiring() { return reason !== null && (platformSaid || !overCounted); },
     retired,
     platformRetired,
-    retire,
     msUntilRetire,
     cpuUsedMs: cpu,
+    retire(why) {
+      platformSaid = true;
+      outOfBudget(why);
+      resolvePlatform(why);
+    },
+    stillServing() {
+      if (!platformSaid) overCounted = true;
+    },
     room() {
-      if (reason !== null) return 'none';
-      if (msUntilRetire() <= 0) {
-        stopClaiming('wall_clock');
-        return 'none';
-      }
+      if (platformSaid) return 'none';
       const used = cpu();
-      if (used !== null && used >= cpuSoftLimitMs) {
-        stopClaiming('cpu');
-        return 'none';
+      const spent = msUntilRetire() <= 0 ? 'wall_clock' : used !== null && used >= cpuSoftLimitMs ? 'cpu' : null;
+      if (spent) {
+        outOfBudget(spent);
+        return overCounted ? 'taper' : 'none';
       }
       return used !== null && used >= cpuSoftLimitMs * TAPER_AT ? 'taper' : 'full';
     },

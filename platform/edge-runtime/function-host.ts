@@ -10,8 +10,11 @@
 //     (ext/runtime/js/bootstrap.js): `beforeunload`, a cancelable
 //     CustomEvent with detail.reason ('cpu' | 'memory' | 'wall_clock' |
 //     'early_drop' | 'termination'), and `drain` (an Event).
-// The supervisor measures this process from outside (/proc) and kills it at
-// a hard limit; this file only reports and obeys.
+// The process starts warm: it connects to the supervisor and waits; the
+// function's module is imported (the worker is created, as hosted creates
+// one for a request) only when the supervisor says start. The supervisor
+// measures this process from outside (/proc) and kills it at a hard limit;
+// this file only reports and obeys.
 // Usage (from worker.ts): deno run --config <import_map> function-host.ts <entrypoint>
 // with SUPAQUEUE_EDGE_CONTROL=<port>:<token> (the supervisor's control port).
 
@@ -29,13 +32,9 @@ const send = (msg: Record<string, unknown>) => {
 send({ t: 'hello', token, pid: Deno.pid });
 
 // EdgeRuntime.waitUntil, as hosted defines it (ext/runtime/js/async_hook.js):
-// a promise is added to a set, removed by V8's promise "resolve" hook, and
-// returned as is; anything else is returned untouched. No handler is
-// attached, so a rejection nobody handles still ends the worker, as there.
-// (As there too, a promise already resolved when it is passed in is never
-// seen to resolve: it keeps a retired worker until its wall clock ends.)
+// a promise is added to a set until it settles, and returned as is; anything
+// else is returned untouched.
 const tracked = new Set<Promise<unknown>>();
-let hooked = false;
 let reportQueued = false;
 // Reports the count once the current job is done (not from inside the hook).
 const report = () => {
@@ -46,25 +45,15 @@ const report = () => {
     send({ t: 'pending', n: tracked.size });
   });
 };
-// deno-lint-ignore no-explicit-any
-const core = (Deno as any)[(Deno as any).internal]?.core;
+// Tracked by settling, not by V8 promise hooks: Deno's own machinery uses
+// those hooks (core.setPromiseHooks replaces them), and replacing them stops
+// the worker's timers from firing (a setInterval heartbeat never ran).
 function waitUntil<T>(maybePromise: T): T {
   if (maybePromise instanceof Promise) {
-    if (!hooked && typeof core?.setPromiseHooks === 'function') {
-      hooked = true;
-      core.setPromiseHooks(null, null, null, (promise: Promise<unknown>) => {
-        if (tracked.delete(promise)) report();
-      });
-    }
-    if (hooked) {
-      tracked.add(maybePromise);
-    } else {
-      // No promise hooks in this Deno: track by settling instead.
-      tracked.add(maybePromise);
-      maybePromise.then(() => {}, () => {}).finally(() => {
-        if (tracked.delete(maybePromise)) report();
-      });
-    }
+    tracked.add(maybePromise);
+    maybePromise.then(() => {}, () => {}).finally(() => {
+      if (tracked.delete(maybePromise)) report();
+    });
     report();
   }
   return maybePromise;
@@ -74,6 +63,9 @@ Object.defineProperty(globalThis, 'EdgeRuntime', { get: () => edgeRuntime, confi
 
 const dispatchBeforeunload = (reason: string) =>
   globalThis.dispatchEvent(new CustomEvent('beforeunload', { cancelable: true, detail: { reason } }));
+
+let onStart: () => void = () => {};
+const startNow = new Promise<void>((resolve) => (onStart = resolve));
 
 // Commands from the supervisor, one JSON object a line.
 (async () => {
@@ -85,7 +77,9 @@ const dispatchBeforeunload = (reason: string) =>
       for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const msg = JSON.parse(buf.slice(0, i));
         buf = buf.slice(i + 1);
-        if (msg.t === 'beforeunload') {
+        if (msg.t === 'start') {
+          onStart();
+        } else if (msg.t === 'beforeunload') {
           dispatchBeforeunload(msg.reason);
         } else if (msg.t === 'drain') {
           globalThis.dispatchEvent(new Event('drain'));
@@ -139,6 +133,7 @@ function bind(handler: Handler, options: Record<string, unknown> = {}) {
   return bind(handler, options);
 };
 
+await startNow;
 try {
   const mod = await import(new URL(Deno.args[0], `file://${Deno.cwd()}/`).href);
   if (!listening && typeof mod.default?.fetch === 'function') bind(mod.default.fetch.bind(mod.default));

@@ -11,8 +11,11 @@
 //   90 % of the hard CPU limit / memory limit / wall clock -> beforeunload
 //     with reason cpu / memory / wall_clock.
 //
-// New requests go to the function's current worker; when it retires, to its
-// successor (a standby booted in advance unless `standby` is off).
+// New requests go to the function's current worker. When it retires, the
+// next request starts a successor, as hosted creates a worker on demand: the
+// function's module is loaded then, and the worker's wall clock runs from
+// that first request. With `standby`, that successor is a Deno process
+// started in advance (warm), so only the module's loading is waited for.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -30,7 +33,7 @@ export { BootError, type Lease, type RetireReason, type ShutdownReason, type Wor
 const SAMPLE_INTERVAL_MS = 50;
 /** A worker asked to exit (early drop, stop) that has not exited by then is killed. */
 const EXIT_TIMEOUT_MS = 3000;
-/** A worker that is not serving by then is killed (BootError). */
+/** A worker not serving this long after its start (or a warm one not connected after its spawn) is killed (BootError). */
 const BOOT_TIMEOUT_MS = 60_000;
 /** Workers kept in stats() per function (the oldest exited ones are dropped). */
 const HISTORY = 200;
@@ -39,7 +42,7 @@ export interface WorkerStats {
   id: string;
   pid: number;
   state: WorkerState;
-  /** active: takes the function's new requests (state tells if it is still booting); standby: booted in advance; retired; exited; other: being killed. */
+  /** active: takes the function's new requests (state tells if it is still booting); standby: warm, not started; retired; exited; other: being killed. */
   role: 'active' | 'standby' | 'retired' | 'exited' | 'other';
   requests: number;
   inflight: number;
@@ -50,9 +53,13 @@ export interface WorkerStats {
   cpuMs: number;
   rssMb: number;
   peakRssMb: number;
-  startedAt: number;
+  /** The Deno process started (warm). */
+  spawnedAt: number;
+  /** The worker was started (its module began to load). */
+  startedAt?: number;
   readyAt?: number;
-  activatedAt?: number;
+  /** Its first request: its wall clock runs from here. */
+  firstRequestAt?: number;
   exitedAt?: number;
   retired?: RetireReason;
   terminated?: ShutdownReason;
@@ -61,6 +68,7 @@ export interface WorkerStats {
 }
 
 export interface FunctionStats {
+  /** Workers started (their module loaded); a warm standby counts once it is started. */
   workersStarted: number;
   /** Workers retired, by reason. */
   retired: Partial<Record<RetireReason, number>>;
@@ -127,7 +135,6 @@ class FunctionSupervisor {
       config: this.config, seq: ++this.seq, token: randomBytes(16).toString('hex'),
       controlPort: this.ctx.controlPort(), env: this.ctx.env, memoryLimitMb: this.limits.memoryLimitMb, log: this.logStream,
     });
-    this.counts.workersStarted++;
     this.alive.add(w);
     this.history.push(w);
     if (this.history.length > HISTORY) {
@@ -136,20 +143,17 @@ class FunctionSupervisor {
     }
     this.ctx.register(w);
     w.onMessage = (msg) => { if (msg.t === 'pending') this.maybeDrop(w); };
-    this.note(`worker ${w.id} starting (pid ${w.pid})`);
     w.ready.then(
-      () => this.note(`worker ${w.id} (pid ${w.pid}) serving after ${w.readyAt! - w.startedAt} ms (boot CPU ${w.bootCpuMs} ms, not counted)`),
+      () => this.note(`worker ${w.id} (pid ${w.pid}) serving ${w.readyAt! - w.startedAt!} ms after its start (boot CPU ${w.bootCpuMs} ms, not counted)`),
       () => {},
     );
     void w.exited.then(() => this.onExit(w));
     return w;
   }
 
-  /** Boots the first worker (start-up fails if it cannot serve). */
+  /** Starts the first worker (start-up fails if it cannot serve). */
   async start(): Promise<void> {
-    const w = this.spawn();
-    this.active = w;
-    await w.ready;
+    await this.promote().ready;
   }
 
   async acquire(): Promise<Lease> {
@@ -169,20 +173,21 @@ class FunctionSupervisor {
     }
   }
 
-  /** The standby becomes the active worker; without one, a new worker boots. */
+  /** Starts a new active worker: the warm standby if there is one, else a new process; a new standby warms up. */
   private promote(): Worker {
     const s = this.standby;
     this.standby = undefined;
-    this.active = s?.takesRequests ? s : this.spawn();
-    return this.active;
+    const w = s?.takesRequests && s.state === 'warm' ? s : this.spawn();
+    w.start();
+    this.counts.workersStarted++;
+    this.note(`worker ${w.id} (pid ${w.pid}) started${w === s ? ' (it was the warm standby)' : ''}`);
+    this.active = w;
+    if (this.limits.standby && !this.stopping) this.standby = this.spawn();
+    return w;
   }
 
   private lease(w: Worker): Lease {
-    if (w.activatedAt === undefined) {
-      w.activatedAt = Date.now();
-      if (this.limits.standby && !this.stopping && !this.standby?.takesRequests) this.standby = this.spawn();
-    }
-    return w.lease(() => this.maybeDrop(w));
+    return w.lease(() => this.maybeDrop(w, true));
   }
 
   private retire(w: Worker, reason: RetireReason, why: string): void {
@@ -191,11 +196,8 @@ class FunctionSupervisor {
     w.state = 'retired';
     this.counts.retired[reason] = (this.counts.retired[reason] ?? 0) + 1;
     this.note(`worker ${w.id} (pid ${w.pid}) retired: ${reason} (${why}); ${w.inflight} in-flight request(s), ${w.pendingWaitUntil} waitUntil promise(s) pending`);
-    if (this.active === w) {
-      this.active = undefined;
-      if (!this.stopping && this.standby?.takesRequests) this.promote();
-      else if (!this.stopping && this.limits.standby) this.active = this.spawn();
-    }
+    // Its successor starts with the next request.
+    if (this.active === w) this.active = undefined;
     this.maybeDrop(w);
   }
 
@@ -207,10 +209,14 @@ class FunctionSupervisor {
     w.kill(reason);
   }
 
-  /** A retired worker with nothing in flight and no waitUntil work pending exits (hosted's early drop). */
-  private maybeDrop(w: Worker): void {
+  /**
+   * A retired worker with nothing in flight and no waitUntil work pending
+   * exits (hosted's early drop). `requestEnded`: a request of it just ended
+   * (hosted dispatches `drain` then, once a retired worker has none left).
+   */
+  private maybeDrop(w: Worker, requestEnded = false): void {
     if (!w.retireReason || !w.alive || w.killReason || w.inflight > 0) return;
-    if (!w.drainSent) {
+    if (requestEnded && !w.drainSent) {
       w.drainSent = true;
       w.send({ t: 'drain' });
     }
@@ -219,7 +225,7 @@ class FunctionSupervisor {
     // On a stop the worker had its beforeunload (termination) already.
     if (this.stopping) w.send({ t: 'exit' });
     else {
-      w.beforeunloadSent.push('early_drop');
+      if (!w.beforeunloadSent.includes('early_drop')) w.beforeunloadSent.push('early_drop');
       w.send({ t: 'drop' });
     }
   }
@@ -231,6 +237,11 @@ class FunctionSupervisor {
     if (this.standby === w) this.standby = undefined;
     const reason = w.classifyExit();
     w.shutdownReason = reason;
+    // A standby that never started was never a worker on hosted's terms.
+    if (w.startedAt === undefined) {
+      this.note(`standby ${w.id} (pid ${w.pid}) gone: ${reason}${reason === 'BootError' ? `\n${w.lastError}` : ''}`);
+      return;
+    }
     this.counts.terminated[reason] = (this.counts.terminated[reason] ?? 0) + 1;
     const lost = w.inflight;
     w.loseLeases(reason);
@@ -246,8 +257,11 @@ class FunctionSupervisor {
     const pct = L.beforeunloadPct / 100;
     for (const w of this.alive) {
       if (w.killReason) continue;
-      if (w.state === 'booting') {
-        if (now - w.startedAt > BOOT_TIMEOUT_MS) this.terminate(w, 'BootError', `not serving after ${BOOT_TIMEOUT_MS} ms`);
+      if (w.state === 'warm' || w.state === 'booting') {
+        if (w.state === 'warm' ? !w.connected && now - w.spawnedAt > BOOT_TIMEOUT_MS : now - w.startedAt! > BOOT_TIMEOUT_MS) {
+          this.terminate(w, 'BootError', `not serving after ${BOOT_TIMEOUT_MS} ms`);
+          continue;
+        }
         const s = sampleProcess(w.pid);
         if (s && w.observe(s).rssMb >= L.memoryLimitMb) {
           this.terminate(w, 'Memory', `memory limit reached while booting: ${s.rssMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
@@ -258,7 +272,7 @@ class FunctionSupervisor {
       if (!s) continue;
       w.observe(s);
       const cpu = w.cpuMs;
-      const age = w.activatedAt === undefined ? 0 : now - w.activatedAt;
+      const age = w.firstRequestAt === undefined ? 0 : now - w.firstRequestAt;
       if (w.rssMb >= L.memoryLimitMb) {
         this.terminate(w, 'Memory', `memory limit reached: ${w.rssMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
         continue;
@@ -279,7 +293,7 @@ class FunctionSupervisor {
         this.terminate(w, this.stopping ? 'TerminationRequested' : 'EarlyDrop', `did not exit within ${EXIT_TIMEOUT_MS} ms of being asked`);
         continue;
       }
-      if (w.activatedAt === undefined) continue; // no request yet: hosted would not have created it
+      if (w.firstRequestAt === undefined) continue; // no request yet: hosted would not have created it
       if (L.cpuHardLimitMs > 0 && cpu >= L.cpuHardLimitMs * pct && w.beforeunload('cpu')) this.note(`worker ${w.id}: beforeunload (cpu) at ${cpu} ms`);
       if (w.rssMb >= L.memoryLimitMb * pct && w.beforeunload('memory')) this.note(`worker ${w.id}: beforeunload (memory) at ${w.rssMb.toFixed(1)} MB`);
       if (L.wallClockLimitMs > 0 && age >= L.wallClockLimitMs * pct && w.beforeunload('wall_clock')) this.note(`worker ${w.id}: beforeunload (wall_clock) at ${age} ms`);
@@ -315,11 +329,14 @@ class FunctionSupervisor {
     this.standby = undefined;
     this.active = undefined;
     for (const w of this.alive) {
-      if (w.state === 'booting') {
-        this.terminate(w, 'TerminationRequested', 'stopped while booting');
+      if (w.state === 'warm' || w.state === 'booting') {
+        this.terminate(w, 'TerminationRequested', w.state === 'warm' ? 'a standby, not started' : 'stopped while booting');
         continue;
       }
+      // Hosted, asked to terminate a worker: retire it and dispatch drain.
       w.beforeunload('termination');
+      w.drainSent = true;
+      w.send({ t: 'drain' });
       this.retire(w, 'TerminationRequested', 'the runtime is stopping');
       this.maybeDrop(w);
     }
@@ -337,7 +354,7 @@ class FunctionSupervisor {
         role: !w.alive ? 'exited' : w.retireReason ? 'retired' : w === this.active ? 'active' : w === this.standby ? 'standby' : 'other',
         requests: w.requests, inflight: w.inflight, pendingWaitUntil: w.pendingWaitUntil,
         bootCpuMs: w.bootCpuMs, cpuMs: w.cpuMs, rssMb: Math.round(w.rssMb * 10) / 10, peakRssMb: Math.round(w.peakRssMb * 10) / 10,
-        startedAt: w.startedAt, readyAt: w.readyAt, activatedAt: w.activatedAt, exitedAt: w.exitedAt,
+        spawnedAt: w.spawnedAt, startedAt: w.startedAt, readyAt: w.readyAt, firstRequestAt: w.firstRequestAt, exitedAt: w.exitedAt,
         retired: w.retireReason, terminated: w.shutdownReason, beforeunload: [...w.beforeunloadSent],
       })),
     };

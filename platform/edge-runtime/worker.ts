@@ -10,8 +10,12 @@ import type { Socket } from 'node:net';
 import { REPO_ROOT, type FunctionConfig } from '../config.ts';
 import { workerCommand } from './functions.ts';
 
-/** booting: not serving yet; ready: takes requests; retired: finishes what it has, takes nothing new; exited: gone. */
-export type WorkerState = 'booting' | 'ready' | 'retired' | 'exited';
+/**
+ * warm: the Deno process is up, the function's module not loaded (a standby);
+ * booting: started, loading the module; ready: takes requests; retired:
+ * finishes what it has, takes nothing new; exited: gone.
+ */
+export type WorkerState = 'warm' | 'booting' | 'ready' | 'retired' | 'exited';
 
 /** Why a worker stopped taking requests (hosted's supervisor reasons). */
 export type RetireReason = 'CPUTime' | 'WallClockTime' | 'Memory' | 'TerminationRequested';
@@ -80,11 +84,18 @@ export class Worker {
   /** The Deno process (as it reported itself: the child, unless deno runs behind a wrapper). */
   pid: number;
   port = 0;
-  state: WorkerState = 'booting';
-  readonly startedAt = Date.now();
+  state: WorkerState = 'warm';
+  readonly spawnedAt = Date.now();
+  /** When it was started (its module began to load). */
+  startedAt?: number;
   readyAt?: number;
-  /** Its first request: hosted creates a worker for a request, so its wall clock starts here. */
-  activatedAt?: number;
+  /**
+   * Its first request: hosted creates a worker for a request, so its wall
+   * clock runs from here. (A successor is started by the request that needs
+   * it, so this follows its start closely; only the first worker of a
+   * function is started before any request, at start-up.)
+   */
+  firstRequestAt?: number;
   exitedAt?: number;
   bootCpuMs = 0;
   /** CPU ms used since it was ready. */
@@ -110,6 +121,7 @@ export class Worker {
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
   private control?: Socket;
+  private startPending = false;
   private stderrTail = '';
   private resolveReady!: () => void;
   private rejectReady!: (err: Error) => void;
@@ -171,6 +183,20 @@ export class Worker {
   attach(socket: Socket, pid: number): void {
     this.control = socket;
     if (pid > 0) this.pid = pid;
+    if (this.startPending) this.send({ t: 'start' });
+  }
+
+  get connected(): boolean {
+    return this.control !== undefined;
+  }
+
+  /** Loads the function's module: the worker is created now (its clock starts). */
+  start(): void {
+    if (this.state !== 'warm') return;
+    this.state = 'booting';
+    this.startedAt = Date.now();
+    this.startPending = true;
+    if (this.control) this.send({ t: 'start' });
   }
 
   handle(msg: Message): void {
@@ -192,7 +218,7 @@ export class Worker {
   }
 
   /** Tells the worker something: beforeunload, drain, drop (early drop) or exit. */
-  send(msg: { t: 'beforeunload'; reason: BeforeunloadReason } | { t: 'drain' } | { t: 'drop' } | { t: 'exit' }): void {
+  send(msg: { t: 'start' } | { t: 'beforeunload'; reason: BeforeunloadReason } | { t: 'drain' } | { t: 'drop' } | { t: 'exit' }): void {
     if (!this.control || this.control.destroyed) return;
     this.control.write(JSON.stringify(msg) + '\n');
   }
@@ -208,7 +234,7 @@ export class Worker {
   observe(s: WorkerSample): WorkerSample {
     this.rssMb = s.rssMb;
     this.peakRssMb = Math.max(this.peakRssMb, s.rssMb);
-    if (this.state !== 'booting') this.cpuMs = Math.max(0, s.totalCpuMs - this.bootCpuMs);
+    if (this.readyAt !== undefined) this.cpuMs = Math.max(0, s.totalCpuMs - this.bootCpuMs);
     return s;
   }
 
@@ -216,9 +242,9 @@ export class Worker {
     return this.state !== 'exited';
   }
 
-  /** Booting or ready, and not about to be killed: requests may be routed to it. */
+  /** Warm, booting or ready, and not about to be killed: requests may be routed to it. */
   get takesRequests(): boolean {
-    return (this.state === 'booting' || this.state === 'ready') && !this.killReason;
+    return (this.state === 'warm' || this.state === 'booting' || this.state === 'ready') && !this.killReason;
   }
 
   /** SIGKILL now; `reason` is what the exit is recorded as. */
@@ -246,6 +272,7 @@ export class Worker {
   }
 
   lease(onRelease: () => void): Lease {
+    this.firstRequestAt ??= Date.now();
     this.inflight++;
     this.requests++;
     const lease = new LeaseImpl(this, () => {

@@ -67,39 +67,48 @@ function payloadData(c: Change, info: TableInfo, role: string): Row {
   return encodable(data);
 }
 
+/** Nesting depth of a value, counted without recursion; stops past `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Deepest field value sent: JSON.stringify recurses, and a row stored thousands of levels deep would overflow it. */
+const MAX_FIELD_DEPTH = 1000;
+
 /**
  * A row already stored can hold a value no JSON encoder here can write (a
- * jsonb nested thousands deep overflows JSON.stringify). Such a value must
- * not stall the stream for everyone, nor be dropped silently: the change is
- * still sent, without the fields that cannot be encoded, and `errors` says
- * so (as hosted Realtime drops fields from a payload over its size limit).
+ * jsonb nested thousands deep). Such a value must not stall the stream for
+ * everyone, nor be dropped silently: the change is still sent, without the
+ * fields too deep to encode, and `errors` says so (as hosted Realtime drops
+ * fields from a payload over its size limit).
  */
 function encodable(data: Row): Row {
-  try {
-    JSON.stringify(data);
-    return data;
-  } catch {
-    const dropped: string[] = [];
-    const strip = (record: unknown) => {
-      if (!record || typeof record !== 'object') return record;
-      const out: Row = {};
-      for (const [k, v] of Object.entries(record)) {
-        try {
-          JSON.stringify(v);
-          out[k] = v;
-        } catch {
-          dropped.push(k);
-        }
-      }
-      return out;
-    };
-    const record = strip(data.record);
-    const old = strip(data.old_record);
-    return {
-      ...data, record, ...(data.old_record !== undefined && { old_record: old }),
-      errors: [`Error 413: Payload Too Large: fields ${[...new Set(dropped)].join(', ')} could not be encoded and were left out`],
-    };
-  }
+  const dropped: string[] = [];
+  const strip = (record: unknown) => {
+    if (!record || typeof record !== 'object') return record;
+    const out: Row = {};
+    for (const [k, v] of Object.entries(record)) {
+      if (depthOf(v, MAX_FIELD_DEPTH) > MAX_FIELD_DEPTH) dropped.push(k);
+      else out[k] = v;
+    }
+    return out;
+  };
+  const record = strip(data.record);
+  const old = strip(data.old_record);
+  if (dropped.length === 0) return data;
+  return {
+    ...data, record, ...(data.old_record !== undefined && { old_record: old }),
+    errors: [`Error 413: Payload Too Large: fields ${[...new Set(dropped)].join(', ')} are nested too deep to encode and were left out`],
+  };
 }
 
 /** Sends every subscriber its messages for `changes`. Throws (sending nothing) if a query fails. */

@@ -57,6 +57,10 @@ type Item = { i: number; row: Record<string, unknown> };
 const relation = (t: Table) => `${ident(t.schema)}.${ident(t.table)}`;
 
 /** For each item (a row as text, see WalReader), whether it passes each filter. */
+/** The items with only the columns a query needs: the rest (a large or deeply nested jsonb) need not travel, nor be encoded. */
+const only = (items: Item[], columns: string[]): Item[] =>
+  items.map(({ i, row }) => ({ i, row: Object.fromEntries(columns.filter((c) => Object.hasOwn(row, c)).map((c) => [c, row[c]])) }));
+
 export async function evaluateFilters(
   sql: postgres.Sql, info: TableInfo, items: Item[], filters: Filter[],
 ): Promise<Map<number, boolean[]>> {
@@ -68,7 +72,7 @@ export async function evaluateFilters(
   const rows = await sql.unsafe(`
     select x.i, array[${conds.join(', ')}]::bool[] as r
       from jsonb_to_recordset($1::text::jsonb) as x(i int, row jsonb),
-           lateral jsonb_populate_record(null::${relation(info)}, x.row) as t`, [JSON.stringify(items)]);
+           lateral jsonb_populate_record(null::${relation(info)}, x.row) as t`, [JSON.stringify(only(items, filters.map((f) => f.column)))]);
   for (const r of rows) out.set(r.i, r.r);
   return out;
 }
@@ -89,7 +93,7 @@ export async function visibleTo(
       select x.i
         from jsonb_to_recordset($1::text::jsonb) as x(i int, row jsonb),
              lateral jsonb_populate_record(null::${relation(info)}, x.row) as p
-       where exists (select 1 from ${relation(info)} t where ${match})`, [JSON.stringify(items)]);
+       where exists (select 1 from ${relation(info)} t where ${match})`, [JSON.stringify(only(items, pk))]);
   });
   return new Set(rows.map((r) => r.i as number));
 }

@@ -154,8 +154,9 @@ export async function drainAlive(sql: Sql, seconds: number): Promise<boolean> {
   return row.go;
 }
 
-export async function kickIfDue(sql: Sql): Promise<boolean> {
-  const [row] = await sql<{ kicked: boolean }[]>`select queue.kick_if_due() as kicked`;
+/** With `send` false the caller sends the kick itself (see queue.kick). */
+export async function kickIfDue(sql: Sql, send = true): Promise<boolean> {
+  const [row] = await sql<{ kicked: boolean }[]>`select queue.kick_if_due(${send}::boolean) as kicked`;
   return row.kicked;
 }
 

@@ -78,9 +78,12 @@ begin
 end;
 $$;
 
--- queue.kick() -> boolean
+-- queue.kick(send boolean) -> boolean
 -- Asks dispatch to drain now, unless a drainer is active (or was kicked in
--- the last 10 s) or settings.kicks is off. Returns true when it sent a kick.
+-- the last 10 s) or settings.kicks is off. Returns true when it kicked.
+-- With `p_send` false it only takes the kick (the debounce) and leaves the
+-- request to the caller: a drainer handing over calls dispatch itself,
+-- rather than queueing behind whatever else pg_net is sending.
 --
 -- Locking: takes the drain advisory lock in shared mode until the caller's
 -- transaction ends. A drainer that is about to stop takes it exclusively
@@ -89,7 +92,7 @@ $$;
 -- committed just as the drainer stopped would wait for the next tick.
 -- The first transaction to find no drainer updates the row and kicks;
 -- concurrent ones wait for it and then see the kick. Once per transaction.
-create function queue.kick()
+create function queue.kick(p_send boolean default true)
 returns boolean
 language plpgsql
 set search_path = ''
@@ -107,6 +110,9 @@ begin
    where d.active_until <= clock_timestamp();
   if not found then
     return false;
+  end if;
+  if not p_send then
+    return true;
   end if;
   return queue._post_dispatch('/drain', jsonb_build_object('reason', 'kick')) is not null;
 end;
@@ -184,13 +190,14 @@ as $$
          end
 $$;
 
--- queue.kick_if_due() -> boolean
+-- queue.kick_if_due(send boolean) -> boolean
 -- Kicks a drainer when an event comes due within the kick horizon: what the
--- tick does after dispatching, and what a drainer does when it hands over.
-create function queue.kick_if_due()
+-- tick does after dispatching, and what a drainer does when it hands over
+-- (with `p_send` false: see kick).
+create function queue.kick_if_due(p_send boolean default true)
 returns boolean
 language sql
 set search_path = ''
 as $$
-  select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick() else false end
+  select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick(p_send) else false end
 $$;

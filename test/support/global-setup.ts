@@ -50,6 +50,8 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await stack.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    // SUPAQUEUE_KEEP_TEST_STATE=1 keeps the folder (logs of every function worker, Postgres) to read after a failure.
+    if (process.env.SUPAQUEUE_KEEP_TEST_STATE) console.error(`test stack state kept in ${stateDir}`);
+    else rmSync(stateDir, { recursive: true, force: true });
   };
 }

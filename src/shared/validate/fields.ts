@@ -1,6 +1,6 @@
 // The building blocks every request parser uses: problems collected as
 // "field: message" so that one response names them all, and typed readers.
-import type { Json } from '../json.ts';
+import { jsonDepth, type Json } from '../json.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -15,23 +15,6 @@ export type { Json };
 export const MAX_PROPS_DEPTH = 64;
 /** Largest props accepted, as JSON text, in bytes. (Default: 262144, 256 KiB) */
 export const MAX_PROPS_BYTES = 256 * 1024;
-
-/**
- * Nesting depth of a JSON value, counted without recursion (so a hostile
- * 10,000-deep value cannot overflow the stack); stops counting past `limit`.
- */
-export function jsonDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
 
 /**
  * Props every consumer can handle: nested at most MAX_PROPS_DEPTH deep (JSON

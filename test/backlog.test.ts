@@ -1,0 +1,142 @@
+// The dispatch path under the platform's real constraints, each on a stack of
+// its own: pg_net sends a batch and takes the next only when every request of
+// it has finished, and each function worker has its own CPU and wall-clock
+// budget (test/edge-runtime.test.ts proves the stand-ins enforce both).
+import { createServer, type Server } from 'node:http';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EdgeLimits } from '../platform/edge-runtime/limits.ts';
+import { freePort } from '../platform/ports.ts';
+import { startStack, type Stack } from '../platform/stack.ts';
+import { connect, type Sql } from '../src/shared/db.ts';
+import { startHandlerServer, type HandlerServer } from './support/handler-server.ts';
+import { notFinal, overlappingRuns } from './support/invariants.ts';
+import { registerHandler } from './support/queue.ts';
+import { waitFor } from './support/wait.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const count = async (query: Promise<{ n: number }[]>) => (await query)[0].n;
+
+/** A stack of this file's own, with the cron job paused: the test ticks when the platform would. */
+async function ownStack(options: { edgeLimits?: Partial<EdgeLimits>; functionSecrets?: Record<string, string> } = {}) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-backlog-'));
+  chmodSync(stateDir, 0o755);
+  const stack = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort(), ...options });
+  const sql = connect(stack.dbUrl, { max: 4 });
+  await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
+  return {
+    stack, sql,
+    async close() {
+      await sql.end();
+      await stack.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function enqueue(sql: Sql, name: string, n: number, props: object): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i += 10_000) {
+    const events = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ name, props: { ...props, i: i + j } }));
+    ids.push(...(await sql<{ id: number }[]>`select id from queue.enqueue_many(${sql.json(events as any)}::jsonb)`).map((r) => r.id));
+  }
+  return ids;
+}
+
+/** Ticks every `everyMs` (hosted pg_cron: every 10 s) until every event is final. */
+async function tickUntilFinal(sql: Sql, ids: number[], everyMs: number, timeoutMs: number) {
+  await waitFor(`${ids.length} events to be final`, async () => {
+    await sql`select queue.tick()`;
+    return (await notFinal(sql, ids)).unfinished.length === 0;
+  }, timeoutMs, everyMs);
+}
+
+describe('a backlog of 20,000 url events behind slow webhooks of another part of the app', () => {
+  let own: Awaited<ReturnType<typeof ownStack>>;
+  let handlers: HandlerServer;
+  let slowHooks: Server;
+  let hooksReceived = 0;
+
+  beforeAll(async () => {
+    own = await ownStack();
+    handlers = await startHandlerServer();
+    // Another part of the app sends webhooks through pg_net to an endpoint
+    // that answers after 35 s: each pg_net batch holding one waits that long,
+    // longer than a lease (30 s).
+    slowHooks = createServer((req, res) => {
+      hooksReceived++;
+      req.resume();
+      setTimeout(() => res.writeHead(200).end('ok'), 35_000);
+    });
+    await new Promise<void>((r) => slowHooks.listen(0, '127.0.0.1', () => r()));
+  }, 180_000);
+
+  afterAll(async () => {
+    slowHooks?.closeAllConnections();
+    slowHooks?.close();
+    await handlers?.close();
+    await own?.close();
+  });
+
+  it('runs every event once: none is lost to a late batch, none ends dead without having run', { timeout: 600_000 }, async () => {
+    const { sql, stack } = own;
+    const hookUrl = `http://127.0.0.1:${(slowHooks.address() as { port: number }).port}/hook`;
+    await registerHandler(sql, { name: 'Backlog', kind: 'url', target: handlers.url, timeout_ms: 10_000, backoff_base_ms: 0 });
+    let sending = true;
+    const webhooks = (async () => {
+      while (sending) {
+        await sql`select net.http_post(${hookUrl}, '{"hook": true}'::jsonb, timeout_milliseconds := 40000) from generate_series(1, 3)`;
+        await sleep(5_000);
+      }
+    })();
+    try {
+      const ids = await enqueue(sql, 'Backlog', 20_000, { sleep_ms: 200 });
+      await tickUntilFinal(sql, ids, 10_000, 540_000);
+
+      expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`)).toBe(20_000);
+      // Exactly one run per event, and none lost.
+      expect(await count(sql`select count(*)::int as n from queue.runs where event_id = any(${ids}::bigint[])`)).toBe(20_000);
+      expect(await count(sql`select count(*)::int as n from queue.runs where event_id = any(${ids}::bigint[]) and outcome = 'lost'`)).toBe(0);
+      expect(await overlappingRuns(sql, ids)).toBe(0);
+      // The slow webhooks did go out, and did hold pg_net up meanwhile.
+      expect(hooksReceived).toBeGreaterThan(3);
+      // No worker was terminated by a limit: drainers stopped claiming in time and handed over.
+      const dispatch = stack.edgeRuntime.stats().dispatch;
+      expect(dispatch.terminated.CPUTime ?? 0).toBe(0);
+      expect(dispatch.terminated.WallClockTime ?? 0).toBe(0);
+      expect(dispatch.workersStarted).toBeGreaterThan(1);
+      console.log(`20,000 url events: ${dispatch.workersStarted} dispatch workers started, retired ${JSON.stringify(dispatch.retired)}`);
+    } finally {
+      sending = false;
+      await webhooks;
+    }
+  });
+});
+
+describe('a drainer terminated at the CPU hard limit (the stricter documented 200 ms) mid-batch', () => {
+  let own: Awaited<ReturnType<typeof ownStack>>;
+
+  beforeAll(async () => {
+    // The dispatch function is not told its budget (it assumes hosted's 1 s
+    // soft limit), so the platform kills its workers at 200 ms of CPU with
+    // attempts in flight.
+    own = await ownStack({ edgeLimits: { cpuSoftLimitMs: 200, cpuHardLimitMs: 200 }, functionSecrets: { QUEUE_WORKER_CPU_MS: '' } });
+  }, 180_000);
+  afterAll(async () => { await own?.close(); });
+
+  it('loses nothing: every event succeeds, with no overlapping runs', { timeout: 600_000 }, async () => {
+    const { sql, stack } = own;
+    await registerHandler(sql, { name: 'Killed', kind: 'code', target: 'Addition', max_attempts: 10, backoff_base_ms: 0 });
+    const ids = await enqueue(sql, 'Killed', 5_000, { x: 1, y: 2 });
+    await tickUntilFinal(sql, ids, 2_000, 540_000);
+
+    expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`)).toBe(5_000);
+    expect(await overlappingRuns(sql, ids)).toBe(0);
+    const dispatch = stack.edgeRuntime.stats().dispatch;
+    expect(dispatch.terminated.CPUTime ?? 0).toBeGreaterThan(0);
+    // Killed mid-batch: attempts that had started were recorded lost, and ran again.
+    expect(await count(sql`select count(*)::int as n from queue.runs where event_id = any(${ids}::bigint[]) and outcome = 'lost'`)).toBeGreaterThan(0);
+  });
+});
