@@ -387,6 +387,28 @@ describe('waitFor', () => {
     expect(await waiting).toMatchObject({ id, state: 'cancelled' });
   });
 
+  it('still resolves when Realtime never delivers the change, by reading the event again while it waits', async () => {
+    // Hosted Realtime does not guarantee delivery: this client's channel
+    // subscribes for real, but every postgres_changes message is lost.
+    const sb = service();
+    const lossy = {
+      functions: sb.functions,
+      removeChannel: (ch: any) => sb.removeChannel(ch),
+      channel: (name: string, opts?: any) => {
+        const ch = sb.channel(name, opts);
+        const on = ch.on.bind(ch) as any;
+        (ch as any).on = (type: string, filter: unknown, _callback: unknown) => on(type, filter, () => {});
+        return ch;
+      },
+    };
+    const lossyQueue = createQueue(lossy as any);
+    const { id } = await lossyQueue.enqueue('SdkAdd', { x: 1, y: 1 }, { delay_ms: 600_000 });
+    const waiting = lossyQueue.waitFor(id, ['cancelled'], { timeoutMs: 15_000, rereadMs: 500 });
+    await sleep(300);
+    await queue.cancel(id);
+    expect(await waiting).toMatchObject({ id, state: 'cancelled' });
+  });
+
   it('rejects with timeout (naming the state it is in), not_found, or the abort reason', async () => {
     const { id } = await queue.enqueue('SdkAdd', { x: 1, y: 1 }, { delay_ms: 600_000 });
     const late = await rejection(queue.waitFor(id, ['succeeded'], { timeoutMs: 500 }));

@@ -1,6 +1,9 @@
 // waitFor: resolves once an event is in one of the given states. It
 // subscribes first and only then reads the event, so a change that lands
 // between the two is still heard; whichever shows a wanted state first wins.
+// It also reads the event again every `rereadMs` while it waits: hosted
+// Realtime does not guarantee delivery (a change committed just after
+// SUBSCRIBED can be missed), so the stream alone could leave it waiting.
 import { QueueError } from '../errors.ts';
 import { FINAL_STATES, type EventState } from '../states.ts';
 import type { EventRow, EventWithRuns } from './rows.ts';
@@ -12,6 +15,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Stops waiting when aborted: rejects with the signal's reason. (Default: none) */
   signal?: AbortSignal;
+  /** Reads the event again this often while waiting, in ms. (Default: 5000) */
+  rereadMs?: number;
 }
 
 /** The default states waitFor waits for: the final ones. */
@@ -30,11 +35,13 @@ export function waitFor(
     let done = false;
     let last: EventRow | undefined;
     let unsubscribe: Unsubscribe | undefined;
+    let reread: ReturnType<typeof setInterval> | undefined;
     const onAbort = () => finish(() => reject(signal?.reason ?? new Error('aborted')));
     const finish = (settle: () => void) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearInterval(reread);
       signal?.removeEventListener('abort', onAbort);
       void unsubscribe?.().catch(() => {});
       settle();
@@ -52,6 +59,7 @@ export function waitFor(
     // Reads the row; also after a reconnect, as changes during it may not be replayed.
     const read = () => getEvent(id).then(({ runs: _runs, ...event }) => consider(event), (err) => finish(() => reject(err)));
     let confirmed = false;
+    reread = setInterval(() => { if (confirmed && !done) void read(); }, options.rereadMs ?? 5000);
     subscribe(client, { id }, (change) => {
       if (change.type !== 'DELETE') consider(change.event);
       else finish(() => reject(new QueueError(404, 'not_found', `Event ${id} was deleted (pruned) while waiting for it.`)));
