@@ -2,7 +2,7 @@
 // drainer, through one runner (one heartbeat, one settle stream), within
 // the worker's budgets. There is one dispatcher per worker; index.ts makes
 // it and hands the platform's beforeunload to retire().
-import type { Claimed, Sql } from '../../src/shared/db.ts';
+import { release, type Claimed, type Sql } from '../../src/shared/db.ts';
 import { createDrainer, type DrainOptions, type DrainResult, type Listen } from './drain.ts';
 import type { RunDeps } from './run-event.ts';
 import { createRunner } from './runner.ts';
@@ -21,8 +21,8 @@ export interface DispatcherDeps {
 }
 
 export interface Dispatcher {
-  /** Runs a batch the tick claimed; resolves when its attempts are settled. */
-  runBatch(rows: Claimed[]): Promise<{ started: number }>;
+  /** Runs a batch the tick claimed, as much as the worker has room for; resolves when its attempts are settled. */
+  runBatch(rows: Claimed[]): Promise<{ started: number; returned: number }>;
   /** Starts the drainer, or wakes the one already running; resolves when it stops. */
   drain(): Promise<DrainResult>;
   /**
@@ -36,8 +36,12 @@ export interface Dispatcher {
   idle(): Promise<void>;
 }
 
+/** In flight once the worker is close to a limit (DrainOptions.taperSize's default). */
+const TAPER_IN_FLIGHT = 10;
+
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const log = deps.log ?? ((line: string) => console.error(line));
+  const maxInFlight = deps.drain?.maxInFlight ?? 200;
   let wake = () => {};
   const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, log, onChange: () => wake() });
   const handOver = async () => {
@@ -56,9 +60,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   return {
     async runBatch(rows) {
-      const started = await runner.start(rows);
+      // What this worker has no room for goes back to the queue at once,
+      // undelivered and so unspent; a drainer (this one or a fresh worker's)
+      // claims it within its own budget.
+      const room = deps.budget.room();
+      const fits = room === 'none' ? 0 : Math.max(0, (room === 'taper' ? TAPER_IN_FLIGHT : maxInFlight) - runner.inFlight);
+      const [now, back] = [rows.slice(0, fits), rows.slice(fits)];
+      if (back.length) {
+        await release(deps.sql, back.map((r) => r.run_id)).catch((err) =>
+          log(`dispatch: could not hand back ${back.length} attempt(s) (their leases will expire, unspent): ${err}`));
+      }
+      const started = await runner.start(now);
+      if (back.length) await handOver().catch(() => {});
       await runner.idle();
-      return { started };
+      return { started, returned: back.length };
     },
 
     drain() {

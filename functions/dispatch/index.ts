@@ -46,6 +46,8 @@ const budget = createWorkerBudget({
   cpuUsedMs,
   wallClockMs: optional('QUEUE_WORKER_WALL_CLOCK_MS'),
   cpuSoftLimitMs: optional('QUEUE_WORKER_CPU_MS'),
+  memoryLimitMb: optional('QUEUE_WORKER_MEMORY_MB'),
+  memoryUsedMb: () => Deno.memoryUsage().rss / 2 ** 20,
 });
 
 const dispatcher = createDispatcher({

@@ -14,6 +14,12 @@ export interface RunnerOptions {
   heartbeatMs?: number;
   /** Called when an attempt finishes or outcomes were settled: room to claim again. (Default: none) */
   onChange?: () => void;
+  /**
+   * Most handlers running at once in this worker; attempts beyond it wait
+   * their turn (their leases kept by the heartbeats) so that a worker's
+   * memory stays bounded whatever batches it is sent. (Default: 200)
+   */
+  maxRunning?: number;
   log?: (line: string) => void;
 }
 
@@ -36,6 +42,16 @@ export function createRunner(opts: RunnerOptions): Runner {
   const { sql } = opts;
   const log = opts.log ?? ((line: string) => console.error(line));
   const attempts = new Map<number, { stop: AbortController; done: Promise<void> }>();
+  const maxRunning = opts.maxRunning ?? 200;
+  let running = 0;
+  const turns: Array<() => void> = [];
+  /** Resolves when a handler may start: at most maxRunning at once, first come first served. */
+  const turn = () => (running < maxRunning ? (running++, Promise.resolve()) : new Promise<void>((r) => turns.push(r)));
+  const done = () => {
+    const next = turns.shift();
+    if (next) next();
+    else running--;
+  };
   const pending: Outcome[] = [];
   let settledCount = 0;
   let dropped = 0;
@@ -107,10 +123,21 @@ export function createRunner(opts: RunnerOptions): Runner {
       }
       let started = 0;
       for (const row of rows) {
-        if (live.get(row.run_id) !== 'running') continue; // reclaimed or cancelled before it started
+        const status = live.get(row.run_id);
+        if (status === 'cancelled') {
+          // Cancelled before it started: delivered now, so it is recorded (cancelled) rather than left to its lease.
+          pending.push({ run_id: row.run_id, ok: false, outcome: 'cancelled', error: { message: 'The event was cancelled before this attempt started.' } });
+          void flush();
+          continue;
+        }
+        if (status !== 'running') continue; // gone: reclaimed before it arrived; it never ran
         const stop = new AbortController();
-        const done = runEvent(row, opts.run, stop.signal).then((outcome) => finishOne(row.run_id, outcome));
-        attempts.set(row.run_id, { stop, done });
+        const finished = turn()
+          // Stopped while waiting its turn: runEvent answers at once (cancelled, or null when gone).
+          .then(() => runEvent(row, opts.run, stop.signal))
+          .finally(done)
+          .then((outcome) => finishOne(row.run_id, outcome));
+        attempts.set(row.run_id, { stop, done: finished });
         started++;
       }
       syncTimer();

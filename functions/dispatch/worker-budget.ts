@@ -15,6 +15,10 @@ export interface BudgetOptions {
   cpuUsedMs?: () => number | null;
   /** When the worker started serving, in ms since the epoch. (Default: when this budget was made) */
   startedAt?: () => number;
+  /** The worker's memory limit in MB. (Default: 256, as hosted) */
+  memoryLimitMb?: number;
+  /** MB the worker holds now, or null where that cannot be measured. (Default: () => null) */
+  memoryUsedMb?: () => number | null;
 }
 
 /**
@@ -47,6 +51,8 @@ export interface WorkerBudget {
 
 /** Close to the soft CPU limit: the last 10 % is kept for finishing and settling. */
 const TAPER_AT = 0.9;
+/** Share of the memory limit past which a worker is retired (as the platform retires it at half). */
+const MEMORY_RETIRE_AT = 0.5;
 
 export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
   const wallClockMs = opts.wallClockMs ?? 150_000;
@@ -54,6 +60,8 @@ export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
   const made = Date.now();
   const startedAt = opts.startedAt ?? (() => made);
   const cpu = opts.cpuUsedMs ?? (() => null);
+  const memory = opts.memoryUsedMb ?? (() => null);
+  const memoryLimitMb = opts.memoryLimitMb ?? 256;
   let reason: string | null = null;
   let platformSaid = false;
   let overCounted = false;
@@ -87,12 +95,17 @@ export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
     room() {
       if (platformSaid) return 'none';
       const used = cpu();
-      const spent = msUntilRetire() <= 0 ? 'wall_clock' : used !== null && used >= cpuSoftLimitMs ? 'cpu' : null;
+      const mb = memory();
+      const spent = msUntilRetire() <= 0 ? 'wall_clock'
+        : used !== null && used >= cpuSoftLimitMs ? 'cpu'
+        : mb !== null && mb >= memoryLimitMb * MEMORY_RETIRE_AT ? 'memory'
+        : null;
       if (spent) {
         outOfBudget(spent);
         return overCounted ? 'taper' : 'none';
       }
-      return used !== null && used >= cpuSoftLimitMs * TAPER_AT ? 'taper' : 'full';
+      const close = (used !== null && used >= cpuSoftLimitMs * TAPER_AT) || (mb !== null && mb >= memoryLimitMb * MEMORY_RETIRE_AT * TAPER_AT);
+      return close ? 'taper' : 'full';
     },
   };
 }

@@ -5,8 +5,9 @@
 --   1. reclaim expired leases (attempts that ran are recorded as lost;
 --      attempts that were never delivered are taken back unspent);
 --   2. enqueue the due occurrences of recurring schedules;
---   3. claim due events in batches of `p_batch_size`, at most `p_max_batches`
---      batches (Default: 100 x 10);
+--   3. unless a drainer is running (it claims for itself), claim due events
+--      in batches of `p_batch_size`, at most `p_max_batches` batches
+--      (Default: 100 x 10);
 --   4. for each batch, one net.http_post to the dispatch function carrying
 --      the claimed rows as claim returns them: each event with its handler
 --      (kind, target, timeout_ms);
@@ -33,6 +34,13 @@ begin
 
   if queue._secret('project_url') is null or queue._secret('secret_key') is null then
     raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';
+    return next;
+    return;
+  end if;
+
+  -- While a drainer runs it claims what is due itself, in the worker's
+  -- budgets; a tick batch beside it would only pile more onto that worker.
+  if exists (select 1 from queue._drainer d where d.active_until > clock_timestamp()) then
     return next;
     return;
   end if;
