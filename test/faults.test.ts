@@ -99,24 +99,31 @@ describe('faults', () => {
 
   it('with the pg_net worker stopped for two minutes (its requests lost), the undelivered claims are taken back unspent and the events still complete', { timeout: 360_000 }, async () => {
     await registerHandler(sql, { name: 'NetDown', kind: 'code', target: 'Addition', max_attempts: 20, backoff_base_ms: 0 });
+    // A drainer still lingering from an earlier test would run them without pg_net: stop it first.
+    await setKicks(sql, false);
+    await setKicks(sql, true);
     await stack.stopNetWorker();
-    const ids = await enqueue('NetDown', 100, { x: 1, y: 1 });
-    const stoppedAt = Date.now();
-    // The cron job would tick every minute; tick more often to churn leases.
-    while (Date.now() - stoppedAt < 120_000) {
-      await sql`select queue.tick()`;
-      await sleep(15_000);
-    }
-    // Nothing was sent: every claim's batch is still queued in pg_net... until
-    // it is lost, as an unlogged table is after a crash.
-    expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`)).toBe(0);
-    await sql`delete from net.http_request_queue`;
-    await stack.startNetWorker();
+    try {
+      const ids = await enqueue('NetDown', 100, { x: 1, y: 1 });
+      const stoppedAt = Date.now();
+      // The cron job would tick every minute; tick more often to churn leases.
+      while (Date.now() - stoppedAt < 120_000) {
+        await sql`select queue.tick()`;
+        await sleep(15_000);
+      }
+      // Nothing was sent: every claim's batch is still queued in pg_net... until
+      // it is lost, as an unlogged table is after a crash.
+      expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`)).toBe(0);
+      await sql`delete from net.http_request_queue`;
+      await stack.startNetWorker();
 
-    await expectAllSucceededWithoutOverlap(ids, 120_000);
-    // Claims whose batch never arrived did not run: no attempt was recorded or spent for them.
-    expect(await count(sql`select count(*)::int as n from queue.runs where event_id = any(${ids}::bigint[]) and outcome = 'lost'`)).toBe(0);
-    expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and attempts <> 1`)).toBe(0);
+      await expectAllSucceededWithoutOverlap(ids, 120_000);
+      // Claims whose batch never arrived did not run: no attempt was recorded or spent for them.
+      expect(await count(sql`select count(*)::int as n from queue.runs where event_id = any(${ids}::bigint[]) and outcome = 'lost'`)).toBe(0);
+      expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and attempts <> 1`)).toBe(0);
+    } finally {
+      await stack.startNetWorker(); // whatever happened, the next tests need pg_net
+    }
   });
 
   it('8 dispatchers draining the same 5,000 events at once run each exactly once, with zero overlapping runs', { timeout: 240_000 }, async () => {
