@@ -15,7 +15,7 @@ import { createClient, type RealtimeChannel, type SupabaseClient } from '@supaba
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jwtKid, signJwt } from '../platform/keys/keys.ts';
-import { createQueue, QueueError } from '../src/shared/sdk/index.ts';
+import { createQueue, QueueError } from '../src/sdk/index.ts';
 import { call, client, db, registerHandler, rowCounts, stack, tokenFor } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 

@@ -3,7 +3,7 @@
 // stack, and README.md must show each one verbatim in a ```ts block.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueError } from '../src/shared/sdk/index.ts';
+import { QueueError } from '../src/sdk/index.ts';
 import * as codeHandler from './examples/code-handler.ts';
 import * as enqueueAndWait from './examples/enqueue-and-wait.ts';
 import * as errors from './examples/errors.ts';

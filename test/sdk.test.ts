@@ -1,4 +1,4 @@
-// The TypeScript SDK (src/shared/sdk) against the real stack: every route
+// The TypeScript SDK (src/sdk) against the real stack: every route
 // through supabase.functions.invoke, errors as QueueErrors, subscribe and
 // waitFor over Realtime, and the typed payloads — at compile time (tsc -p .
 // fails if a line marked to expect an error in typeChecks compiles) and at
@@ -13,8 +13,8 @@ import { defineEvents, defineSchema, type Infer, type PayloadsOf } from '../src/
 import {
   builtinEvents, createQueue, QueueError,
   type Enqueued, type EventChange, type EventRow, type HandlerRow, type Queue, type RunRow, type ScheduleRow, type StatsRow,
-} from '../src/shared/sdk/index.ts';
-import type { Json } from '../src/shared/validate.ts';
+} from '../src/sdk/index.ts';
+import type { Json } from '../src/shared/json.ts';
 import { client, db, registerHandler, setKicks, stack, tokenFor } from './support/queue.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;

@@ -4,8 +4,8 @@
 // do not fit (x: "23") fail the attempt with a TypeError naming the field,
 // stored on the run, before the handler runs.
 import type { EventSchemas, PayloadsOf, Schema } from '../../src/shared/schema.ts';
-import { builtinEvents } from '../../src/shared/sdk/builtin-events.ts';
-import type { Json } from '../../src/shared/validate.ts';
+import { builtinEvents } from '../../src/shared/builtin-events.ts';
+import type { Json } from '../../src/shared/json.ts';
 
 export interface HandlerContext {
   /** The event's id. */

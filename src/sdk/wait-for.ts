@@ -4,8 +4,8 @@
 // It also reads the event again every `rereadMs` while it waits: hosted
 // Realtime does not guarantee delivery (a change committed just after
 // SUBSCRIBED can be missed), so the stream alone could leave it waiting.
-import { QueueError } from '../errors.ts';
-import { FINAL_STATES, type EventState } from '../states.ts';
+import { QueueError } from '../shared/errors.ts';
+import { FINAL_STATES, type EventState } from '../shared/states.ts';
 import type { EventRow, EventWithRuns } from './rows.ts';
 import { subscribe, type Unsubscribe } from './subscribe.ts';
 import type { SupabaseLike } from './supabase-like.ts';

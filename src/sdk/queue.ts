@@ -1,6 +1,6 @@
 // The Queue interface: every route of the queue as a typed method. `E` maps
 // event names to their props' types; untyped, any name and JSON props go.
-import type { EventState } from '../states.ts';
+import type { EventState } from '../shared/states.ts';
 import type { EnqueueOptions, EventFilter, HandlerPolicy, HandlerSpec, ScheduleSpec } from './options.ts';
 import type { AnyProps, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
 import type { EventChange, SubscribeFilter, SubscribeOptions, Unsubscribe } from './subscribe.ts';

@@ -3,8 +3,8 @@
 // most selective given (id, then name, then state) goes to the server and the
 // rest is checked here. What a client hears follows RLS: a user, their own
 // events; the service role, all.
-import { QueueError } from '../errors.ts';
-import type { EventState } from '../states.ts';
+import { QueueError } from '../shared/errors.ts';
+import type { EventState } from '../shared/states.ts';
 import type { AnyProps, EventRow } from './rows.ts';
 import { isoTimestamps } from './timestamps.ts';
 import type { ChannelStatus, SupabaseLike } from './supabase-like.ts';

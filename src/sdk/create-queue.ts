@@ -2,9 +2,9 @@
 // through supabase.functions.invoke (so the client's session token or key
 // goes along), its answer unwrapped, its error a rejected QueueError (never
 // a synchronous throw, even for input refused before sending).
-import { invalidRequest } from '../errors.ts';
-import type { EventSchemas, PayloadsOf } from '../schema.ts';
-import type { EventState } from '../states.ts';
+import { invalidRequest } from '../shared/errors.ts';
+import type { EventSchemas, PayloadsOf } from '../shared/schema.ts';
+import type { EventState } from '../shared/states.ts';
 import { enqueueBody } from './enqueue-body.ts';
 import type { EventFilter, HandlerPolicy, HandlerSpec, ScheduleSpec } from './options.ts';
 import type { Queue, Untyped } from './queue.ts';

@@ -1,7 +1,7 @@
 // The options of the SDK's calls. Each states its default; the field names
 // are the routes' own (snake_case), so a call reads like its JSON body.
-import type { EnqueueOptions, HandlerPolicy } from '../requests.ts';
-import type { EventState, HandlerKind } from '../states.ts';
+import type { EnqueueOptions, HandlerPolicy } from '../shared/requests.ts';
+import type { EventState, HandlerKind } from '../shared/states.ts';
 
 export type { EnqueueOptions, HandlerPolicy };
 import type { AnyProps } from './rows.ts';

@@ -2,7 +2,7 @@
 // every failure turned into a QueueError carrying the route's stable `code`
 // ({ "error": { "code", "message", "details"? } }), so callers branch on
 // `err.code` whatever went wrong: the queue, the gateway or the network.
-import { QueueError } from '../errors.ts';
+import { QueueError } from '../shared/errors.ts';
 import type { HttpMethod, SupabaseLike } from './supabase-like.ts';
 import { isoTimestamps } from './timestamps.ts';
 
