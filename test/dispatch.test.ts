@@ -38,8 +38,8 @@ afterAll(async () => {
 describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)', () => {
   it('runs Addition {x: 2, y: 3} to succeeded with result 5 and exactly one run', async () => {
     const supabase = client();
-    await call('registry/Addition', { method: 'DELETE' });
-    const reg = await supabase.functions.invoke('registry', { body: { name: 'Addition', kind: 'code', target: 'Addition' } });
+    await call('handlers/Addition', { method: 'DELETE' });
+    const reg = await supabase.functions.invoke('handlers', { body: { name: 'Addition', kind: 'code', target: 'Addition' } });
     expect(reg.error).toBeNull();
     const { data, error } = await supabase.functions.invoke('enqueue', { body: { name: 'Addition', props: { x: 2, y: 3 } } });
     expect(error).toBeNull();

@@ -121,22 +121,22 @@ describe('schemas (defineEvents, defineSchema)', () => {
   });
 });
 
-describe('handlers (registry)', () => {
-  it('registers, gets, lists, updates and removes a handler', async () => {
-    const created = await queue.handlers.register({ name: 'SdkRegistered', kind: 'url', target: 'https://example.com/hook', max_attempts: 3 });
+describe('handlers', () => {
+  it('creates, gets, lists, updates and deletes a handler', async () => {
+    const created = await queue.handlers.create({ name: 'SdkRegistered', kind: 'url', target: 'https://example.com/hook', max_attempts: 3 });
     expect(created).toMatchObject({ name: 'SdkRegistered', kind: 'url', max_attempts: 3, timeout_ms: 30000, enabled: true, backoff_factor: 2 });
     expect(created.created_at).toMatch(/Z$/);
     expect(await queue.handlers.get('SdkRegistered')).toMatchObject({ target: 'https://example.com/hook' });
     expect((await queue.handlers.list()).map((h) => h.name)).toContain('SdkRegistered');
     expect(await queue.handlers.update('SdkRegistered', { timeout_ms: 10_000, enabled: false })).toMatchObject({ timeout_ms: 10_000, enabled: false });
-    expect(await queue.handlers.remove('SdkRegistered')).toMatchObject({ name: 'SdkRegistered' });
+    expect(await queue.handlers.delete('SdkRegistered')).toMatchObject({ name: 'SdkRegistered' });
     const gone = await rejection(queue.handlers.get('SdkRegistered'));
     expect(gone).toMatchObject({ status: 404, code: 'not_found', message: 'No handler is registered for event "SdkRegistered".' });
   });
 
   it('throws conflict for a taken name and invalid_request with every problem for a bad handler', async () => {
-    expect(await rejection(queue.handlers.register({ name: 'SdkAdd', kind: 'code', target: 'Addition' }))).toMatchObject({ status: 409, code: 'conflict' });
-    const bad = await rejection(queue.handlers.register({ name: 'SdkBad', kind: 'url', target: 'ftp://x', timeout_ms: 5 }));
+    expect(await rejection(queue.handlers.create({ name: 'SdkAdd', kind: 'code', target: 'Addition' }))).toMatchObject({ status: 409, code: 'conflict' });
+    const bad = await rejection(queue.handlers.create({ name: 'SdkBad', kind: 'url', target: 'ftp://x', timeout_ms: 5 }));
     expect(bad).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(bad.details).toEqual(expect.arrayContaining([expect.stringContaining('timeout_ms'), expect.stringContaining('http(s) URL')]));
   });
@@ -271,13 +271,13 @@ describe('events', () => {
 });
 
 describe('schedules', () => {
-  it('creates, lists, gets and removes a schedule with typed props', async () => {
+  it('creates, lists, gets and deletes a schedule with typed props', async () => {
     const created = await queue.schedules.create({ name: 'sdk-nightly', event_name: 'SdkAdd', cron: '0 3 * * *', timezone: 'Europe/Paris', props: { x: 1, y: 2 } });
     expect(created).toMatchObject({ name: 'sdk-nightly', event_name: 'SdkAdd', props: { x: 1, y: 2 }, timezone: 'Europe/Paris', priority: 0 });
     expect(Date.parse(created.next_run_at)).toBeGreaterThan(Date.now());
     expect((await queue.schedules.list()).map((s) => s.name)).toContain('sdk-nightly');
     expect((await queue.schedules.get('sdk-nightly')).cron).toBe('0 3 * * *');
-    expect(await queue.schedules.remove('sdk-nightly')).toMatchObject({ name: 'sdk-nightly' });
+    expect(await queue.schedules.delete('sdk-nightly')).toMatchObject({ name: 'sdk-nightly' });
     expect(await rejection(queue.schedules.get('sdk-nightly'))).toMatchObject({ status: 404, code: 'not_found' });
     expect(await rejection(queue.schedules.create({ name: 'sdk-bad', event_name: 'SdkAdd', cron: '61 * * * *', props: { x: 1, y: 1 } })))
       .toMatchObject({ status: 400, code: 'invalid_request' });

@@ -1,6 +1,6 @@
 // schedules: recurring events. Service role only.
 //   GET    /schedules        list         POST /schedules  create { name, event_name, cron, timezone?, props?, priority? }
-//   GET    /schedules/:name  get one      DELETE /schedules/:name  remove
+//   GET    /schedules/:name  get one      DELETE /schedules/:name  delete
 import { Hono } from 'hono';
 import type { AuthConfig } from '../../src/shared/auth.ts';
 import { createSchedule, deleteSchedule, getSchedule, listSchedules, type Sql } from '../../src/shared/db.ts';

@@ -79,18 +79,18 @@ export function createQueue(client: SupabaseLike, options: QueueOptions & { even
       waitFor(client, getEvent, id(eventId), states, opts),
 
     handlers: {
-      register: (handler: HandlerSpec) => call<HandlerRow>('registry', 'POST', handler),
-      list: async () => (await call<{ handlers: HandlerRow[] }>('registry')).handlers,
-      get: (name: string) => call<HandlerRow>(`registry/${segment(name)}`),
-      update: (name: string, patch: HandlerPolicy) => call<HandlerRow>(`registry/${segment(name)}`, 'PATCH', patch),
-      remove: (name: string) => call<HandlerRow>(`registry/${segment(name)}`, 'DELETE'),
+      create: (handler: HandlerSpec) => call<HandlerRow>('handlers', 'POST', handler),
+      list: async () => (await call<{ handlers: HandlerRow[] }>('handlers')).handlers,
+      get: (name: string) => call<HandlerRow>(`handlers/${segment(name)}`),
+      update: (name: string, patch: HandlerPolicy) => call<HandlerRow>(`handlers/${segment(name)}`, 'PATCH', patch),
+      delete: (name: string) => call<HandlerRow>(`handlers/${segment(name)}`, 'DELETE'),
     },
 
     schedules: {
       create: (schedule: ScheduleSpec) => call<ScheduleRow>('schedules', 'POST', schedule),
       list: async () => (await call<{ schedules: ScheduleRow[] }>('schedules')).schedules,
       get: (name: string) => call<ScheduleRow>(`schedules/${segment(name)}`),
-      remove: (name: string) => call<ScheduleRow>(`schedules/${segment(name)}`, 'DELETE'),
+      delete: (name: string) => call<ScheduleRow>(`schedules/${segment(name)}`, 'DELETE'),
     },
   };
 }

@@ -6,7 +6,7 @@ import type { EventState, HandlerKind } from '../shared/states.ts';
 export type { EnqueueOptions, HandlerPolicy };
 import type { AnyProps } from './rows.ts';
 
-/** A handler to register: its event name, kind and target, and any policy field. */
+/** A handler to create (POST /handlers): its event name, kind and target, and any policy field. */
 export interface HandlerSpec extends HandlerPolicy {
   /** The event name it handles: 1-100 letters, digits or _ . : - starting with a letter. */
   name: string;

@@ -55,18 +55,18 @@ export interface Queue<E extends object = Untyped> {
    */
   waitFor(id: number, states?: readonly EventState[], options?: WaitOptions): Promise<EventRow>;
 
-  /** The registry: which handler runs each event name. Service role only. */
+  /** Which handler runs each event name (queue.handlers). Service role only. */
   readonly handlers: {
-    /** Registers a handler (POST /registry); `conflict` when the name has one. */
-    register(handler: HandlerSpec): Promise<HandlerRow>;
-    /** Every handler, by name (GET /registry). */
+    /** Creates a handler (POST /handlers); `conflict` when the name has one. */
+    create(handler: HandlerSpec): Promise<HandlerRow>;
+    /** Every handler, by name (GET /handlers). */
     list(): Promise<HandlerRow[]>;
-    /** One handler (GET /registry/:name); `not_found` when none. */
+    /** One handler (GET /handlers/:name); `not_found` when none. */
     get(name: string): Promise<HandlerRow>;
-    /** Changes any field but the name (PATCH /registry/:name). */
+    /** Changes any field but the name (PATCH /handlers/:name). */
     update(name: string, patch: HandlerPolicy): Promise<HandlerRow>;
-    /** Removes a handler (DELETE /registry/:name); its events stay, and queued ones wait for a handler. */
-    remove(name: string): Promise<HandlerRow>;
+    /** Deletes a handler (DELETE /handlers/:name); its events stay, and queued ones wait for a handler. */
+    delete(name: string): Promise<HandlerRow>;
   };
 
   /** Recurring events. Service role only. */
@@ -77,7 +77,7 @@ export interface Queue<E extends object = Untyped> {
     list(): Promise<ScheduleRow[]>;
     /** One schedule (GET /schedules/:name); `not_found` when none. */
     get(name: string): Promise<ScheduleRow>;
-    /** Removes one (DELETE /schedules/:name); events it already enqueued stay. */
-    remove(name: string): Promise<ScheduleRow>;
+    /** Deletes one (DELETE /schedules/:name); events it already enqueued stay. */
+    delete(name: string): Promise<ScheduleRow>;
   };
 }

@@ -18,7 +18,7 @@ export interface EventWithRuns<P = AnyProps> extends EventRow<P> {
 /** What enqueue answers per event; `created: false` when its idempotency key was seen before. */
 export type Enqueued = EnqueuedOf<string>;
 
-/** A registered handler (queue.handlers). */
+/** A handler (queue.handlers). */
 export type HandlerRow = HandlerRowOf<string>;
 
 /** A recurring event (queue.schedules). */

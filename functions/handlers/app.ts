@@ -1,7 +1,7 @@
-// registry: the handlers for each event name. Service role only.
-//   GET /registry          list          POST   /registry        create
-//   GET /registry/:name    get one       PATCH  /registry/:name  update
-//                                        DELETE /registry/:name  delete
+// handlers: which handler runs each event name (queue.handlers). Service role only.
+//   GET /handlers          list          POST   /handlers        create
+//   GET /handlers/:name    get one       PATCH  /handlers/:name  update
+//                                        DELETE /handlers/:name  delete
 import { Hono } from 'hono';
 import type { AuthConfig } from '../../src/shared/auth.ts';
 import { createHandler, deleteHandler, getHandler, listHandlers, updateHandler, type Sql } from '../../src/shared/db.ts';
@@ -9,14 +9,14 @@ import { notFound } from '../../src/shared/errors.ts';
 import { corsMiddleware, notFoundHandler, onError, readJson, requireRole, type Env } from '../../src/shared/http.ts';
 import { parseHandler } from '../../src/shared/validate.ts';
 
-export interface RegistryDeps {
+export interface HandlersDeps {
   sql: Sql;
   /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
   auth: AuthConfig;
 }
 
-export function createApp(deps: RegistryDeps) {
-  const app = new Hono<Env>().basePath('/registry');
+export function createApp(deps: HandlersDeps) {
+  const app = new Hono<Env>().basePath('/handlers');
   app.onError(onError);
   app.notFound(notFoundHandler);
   app.use('*', corsMiddleware());
