@@ -39,7 +39,7 @@ describe('handlers', () => {
     await call('handlers', { method: 'POST', json: { name: 'Twice', kind: 'code', target: 'Addition' } });
     const again = await call('handlers', { method: 'POST', json: { name: 'Twice', kind: 'code', target: 'Addition' } });
     expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('conflict');
+    expect(again.body.error).toEqual({ code: 'conflict', message: 'A record with name = Twice already exists.' });
   });
 
   it('answers 404 for an unknown handler on get, update and delete', async () => {

@@ -216,7 +216,7 @@ describe('enqueue', () => {
     expect((await queue.getEvent(id)).runs[0].error).toEqual({ name: 'TypeError', message: local.message });
   });
 
-  it('maps the gateway\'s 401 to QueueError unauthorized', async () => {
+  it('maps the function\'s 401 to QueueError unauthorized', async () => {
     const anonymous = createClient(stack.apiUrl, 'not-a-jwt', { auth: { persistSession: false }, realtime: { transport: WebSocket as any } });
     const err = await rejection(createQueue(anonymous).enqueue('SdkAdd', { x: 1, y: 1 }));
     expect(err).toMatchObject({ status: 401, code: 'unauthorized' });

@@ -103,7 +103,7 @@ export async function subscribe<P = AnyProps>(
           subscribed = true;
           resolve();
         } else if (!subscribed) {
-          reject(new QueueError(503, 'unavailable', `Realtime refused the subscription to queue.events (${status}${error ? `: ${error.message}` : ''}).`));
+          reject(new QueueError('unavailable', `Realtime refused the subscription to queue.events (${status}${error ? `: ${error.message}` : ''}).`, { cause: error }));
         }
       }, options.timeoutMs ?? 10_000);
     });

@@ -4,7 +4,7 @@ import type { Context, ErrorHandler, MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate, type AuthConfig, type Caller } from './auth.ts';
-import { fromPgError, forbidden, invalidRequest, payloadTooLarge, QueueError } from './errors.ts';
+import { codeOfStatus, fromPgError, forbidden, invalidRequest, notFound, payloadTooLarge, QueueError } from './errors.ts';
 import type { Role } from './states.ts';
 
 /** Largest request body accepted, in bytes. (Default: 10 MiB) */
@@ -84,17 +84,27 @@ export function errorBody(err: QueueError) {
   return { error: { code: err.code, message: err.message, ...(err.details !== undefined && { details: err.details }) } };
 }
 
-/** The one error handler: QueueErrors and mapped SQLSTATEs keep their status; the rest is a 500. */
+/**
+ * The one error handler: a QueueError or a mapped SQLSTATE answers with its
+ * code's status (a 5xx one is logged with its cause); Hono's own 4xx keeps
+ * its status, with the code of that status; anything else is logged and
+ * answers 500 internal.
+ */
 export const onError: ErrorHandler = (err, c) => {
   const known = err instanceof QueueError ? err : fromPgError(err);
-  if (known) return c.json(errorBody(known), known.status);
+  if (known) {
+    if (known.status >= 500) console.error(known); // with its cause, if any
+    return c.json(errorBody(known), known.status);
+  }
   if (err instanceof HTTPException && err.status < 500) {
-    return c.json(errorBody(new QueueError(err.status as 400, 'invalid_request', err.message || 'Bad request.')), err.status);
+    return c.json(errorBody(new QueueError(codeOfStatus(err.status), err.message || 'Bad request.', { cause: err })), err.status);
   }
   console.error(err);
-  return c.json(errorBody(new QueueError(500, 'internal', 'The queue failed to handle this request; it has been logged.')), 500);
+  return c.json(errorBody(new QueueError('internal', 'The queue failed to handle this request; it has been logged.')), 500);
 };
 
 /** Unknown routes get the same error shape. */
-export const notFoundHandler = (c: Context) =>
-  c.json(errorBody(new QueueError(404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)), 404);
+export const notFoundHandler = (c: Context) => {
+  const err = notFound(`No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  return c.json(errorBody(err), err.status);
+};
