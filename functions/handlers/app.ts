@@ -2,25 +2,13 @@
 //   GET /handlers          list          POST   /handlers        create
 //   GET /handlers/:name    get one       PATCH  /handlers/:name  update
 //                                        DELETE /handlers/:name  delete
-import { Hono } from 'hono';
-import type { AuthConfig } from '../../src/shared/auth.ts';
-import { createHandler, deleteHandler, getHandler, listHandlers, updateHandler, type Sql } from '../../src/shared/db.ts';
+import { createHandler, deleteHandler, getHandler, listHandlers, updateHandler } from '../../src/shared/db.ts';
 import { notFound } from '../../src/shared/errors.ts';
-import { corsMiddleware, notFoundHandler, onError, readJson, requireRole, type Env } from '../../src/shared/http.ts';
+import { createFunctionApp, readJson, type QueueFunctionDeps } from '../../src/shared/http.ts';
 import { parseHandler } from '../../src/shared/validate.ts';
 
-export interface HandlersDeps {
-  sql: Sql;
-  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
-  auth: AuthConfig;
-}
-
-export function createApp(deps: HandlersDeps) {
-  const app = new Hono<Env>().basePath('/handlers');
-  app.onError(onError);
-  app.notFound(notFoundHandler);
-  app.use('*', corsMiddleware());
-  app.use('*', requireRole(deps.auth, 'service_role'));
+export function createApp(deps: QueueFunctionDeps) {
+  const app = createFunctionApp('handlers', { auth: deps.auth, roles: ['service_role'] });
 
   app.get('/', async (c) => c.json({ handlers: await listHandlers(deps.sql) }));
 

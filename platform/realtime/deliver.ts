@@ -18,6 +18,8 @@
 // subscriber for INSERT and UPDATE; DELETE is not checked against RLS (the row
 // is gone), so on an RLS table its old_record carries the primary key only.
 import type postgres from 'postgres';
+// The product's runtime-neutral JSON helper; the other way round, product importing platform/, is forbidden.
+import { jsonDepth } from '../../src/shared/json.ts';
 import type { ChangesParams, Filter } from './filters.ts';
 import { evaluateFilters, loadTables, tableKey, visibleTo, type TableInfo } from './rls.ts';
 import type { Change } from './wal-reader.ts';
@@ -67,20 +69,6 @@ function payloadData(c: Change, info: TableInfo, role: string): Row {
   return encodable(data);
 }
 
-/** Nesting depth of a value, counted without recursion; stops past `limit`. */
-function depthOf(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
-
 /** Deepest field value sent: JSON.stringify recurses, and a row stored thousands of levels deep would overflow it. */
 const MAX_FIELD_DEPTH = 1000;
 
@@ -97,7 +85,7 @@ function encodable(data: Row): Row {
     if (!record || typeof record !== 'object') return record;
     const out: Row = {};
     for (const [k, v] of Object.entries(record)) {
-      if (depthOf(v, MAX_FIELD_DEPTH) > MAX_FIELD_DEPTH) dropped.push(k);
+      if (jsonDepth(v, MAX_FIELD_DEPTH) > MAX_FIELD_DEPTH) dropped.push(k);
       else out[k] = v;
     }
     return out;
