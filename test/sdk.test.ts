@@ -102,7 +102,7 @@ describe('schemas (defineEvents, defineSchema)', () => {
     expect(() => defineSchema({ x: 'float' as 'number' })).toThrow(/shape\.x must be one of string, number, integer, boolean, json/);
   });
 
-  it('types and validates the built-in code handlers: "23" and division by zero fail as before', async () => {
+  it('types and validates the built-in code handlers: "23" and division by zero fail the attempt', async () => {
     const ctx: HandlerContext = { id: 1, name: 'Division', attempt: 1, signal: new AbortController().signal };
     expect(await codeHandlers.Addition({ x: 2, y: 3 }, ctx)).toBe(5);
     expect(() => codeHandlers.Division({ x: '23', y: 1 }, ctx)).toThrow(new TypeError('props.x must be a finite number, got "23".'));

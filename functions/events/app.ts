@@ -2,7 +2,8 @@
 // enqueued; the service role sees all.
 //   GET  /events              list (state, name, created_after, created_before, before_id, limit)
 //   GET  /events/:id          one event with its runs
-//   POST /events/:id/cancel   scheduled|queued -> cancelled
+//   POST /events/:id/cancel   scheduled|queued -> cancelled; processing -> cancel_requested_at set,
+//                             the attempt stopped at its next heartbeat (409 once ended)
 //   POST /events/:id/retry    dead|cancelled -> queued
 //   POST /events/redrive      { name }: retry every dead event of a name
 //   GET  /events/stats        per name: counts per state, oldest due age, recent runs (service role)

@@ -30,7 +30,12 @@ export interface Queue<E extends object = Untyped> {
   listEvents(filter?: EventFilter): Promise<EventPage>;
   /** Every event that fits the filter, newest first, fetching page after page as the loop asks. */
   eachEvent(filter?: EventFilter): AsyncIterable<EventRow>;
-  /** scheduled|queued → cancelled (POST /events/:id/cancel); QueueError `conflict` (409) in any other state. */
+  /**
+   * Cancels an event (POST /events/:id/cancel): scheduled|queued → cancelled at once; processing →
+   * `cancel_requested_at` set and the row returned still processing: the attempt is stopped at its
+   * next heartbeat and the event ends cancelled (unless that attempt succeeds first), never retried.
+   * QueueError `conflict` (409) once it has ended (succeeded, dead, cancelled).
+   */
   cancel(id: number): Promise<EventRow>;
   /** dead|cancelled → queued with a fresh attempt budget (POST /events/:id/retry); `conflict` (409) otherwise. */
   retry(id: number): Promise<EventRow>;
