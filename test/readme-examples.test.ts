@@ -3,12 +3,12 @@
 // stack, and README.md must show each one verbatim in a ```ts block.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueError } from '../src/shared/sdk/index.ts';
+import { QueueError } from '../src/sdk/index.ts';
 import * as codeHandler from './examples/code-handler.ts';
 import * as enqueueAndWait from './examples/enqueue-and-wait.ts';
 import * as errors from './examples/errors.ts';
 import * as inspectAndSteer from './examples/inspect-and-steer.ts';
-import * as registryAndSchedules from './examples/registry-and-schedules.ts';
+import * as handlersAndSchedules from './examples/handlers-and-schedules.ts';
 import * as subscribe from './examples/subscribe.ts';
 import * as typedEvents from './examples/typed-events.ts';
 import { client, db, registerHandler, setKicks } from './support/queue.ts';
@@ -64,8 +64,8 @@ const runs: Record<string, () => Promise<void>> = {
     expect(ok).toEqual({ greeting: 'Welcome, Ada!', attempt: 1 });
     expect(failed).toEqual(new TypeError('props.email must be a string, got 42.'));
   },
-  'registry-and-schedules': async () => {
-    const { handlers, nightly, schedules } = await registryAndSchedules.run(supabase);
+  'handlers-and-schedules': async () => {
+    const { handlers, nightly, schedules } = await handlersAndSchedules.run(supabase);
     expect(handlers.find((h) => h.name === 'Welcome')).toMatchObject({ kind: 'url', max_attempts: 3, timeout_ms: 10_000 });
     expect(nightly).toMatchObject({ event_name: 'Addition', timezone: 'Europe/Paris', props: { x: 1, y: 2 } });
     expect([1, 2]).toContain(new Date(nightly.next_run_at).getUTCHours());

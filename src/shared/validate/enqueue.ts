@@ -1,6 +1,7 @@
 // POST /enqueue bodies: one event or a batch.
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
-import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields, type Json } from './fields.ts';
+import type { Json } from '../json.ts';
+import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
 import type { EnqueueOptions } from '../requests.ts';
 import { parseTimestamp } from './timestamp.ts';
 

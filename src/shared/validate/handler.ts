@@ -1,4 +1,4 @@
-// POST /registry and PATCH /registry/:name bodies.
+// POST /handlers and PATCH /handlers/:name bodies.
 import { invalidRequest } from '../errors.ts';
 import type { HandlerPolicy } from '../requests.ts';
 import { HANDLER_KINDS, type HandlerKind } from '../states.ts';
@@ -12,7 +12,7 @@ const HANDLER_FIELDS = [
   'concurrency_limit', 'rate_limit', 'rate_period_ms', 'timeout_ms', 'enabled',
 ] as const;
 
-/** A handler for POST /registry (create) or PATCH /registry/:name (update). */
+/** A handler for POST /handlers (create) or PATCH /handlers/:name (update). */
 export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerInput {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object describing the handler.');
   const p = new Problems();
