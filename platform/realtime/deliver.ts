@@ -23,7 +23,6 @@ import { jsonDepth } from '../../src/shared/json.ts';
 import type { ChangesParams, Filter } from './filters.ts';
 import { evaluateFilters, loadTables, tableKey, visibleTo, type TableInfo } from './rls.ts';
 import type { Change } from './wal-reader.ts';
-import { jsonDepth } from '../../src/shared/json.ts';
 
 export interface Binding { id: number; params: ChangesParams }
 
