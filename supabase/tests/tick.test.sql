@@ -2,7 +2,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set search_path = extensions, public;
-select plan(15);
+select plan(17);
 
 -- No drainer is running (a tick leaves the claiming to one), and only this test's events are due.
 update queue._drainer set active_until = '-infinity';
@@ -54,6 +54,12 @@ select is((select state::text || '/' || attempts from queue.events where id = :e
 select is((select count(*) from queue.runs where id = :r3), 0::bigint, 'and leaves no run behind: nothing ran');
 select is((select status from queue.heartbeat(array[:r3]::bigint[])), 'gone',
   'a batch that arrives after that is told the attempt is gone, so it never runs twice');
+
+-- While a drainer runs, the tick leaves claiming to it.
+select id as ev4 from queue.enqueue('TapTick', '{"x": 4, "y": 4}') \gset
+update queue._drainer set active_until = clock_timestamp() + interval '10 seconds';
+select is((select batches from queue.tick(100, 10)), 0, 'a tick sends no batch while a drainer is running');
+select is((select state::text from queue.events where id = :ev4), 'queued', 'and leaves the due event to the drainer');
 
 -- The tick's pg_cron schedule follows the installed pg_cron.
 select is(queue._tick_schedule('1.6.4'), '10 seconds', 'pg_cron 1.5 and later (hosted) tick every 10 seconds');
