@@ -81,7 +81,7 @@ describe('heartbeat', () => {
     expect(asked.cancel_requested_at).not.toBeNull();
     const cancelledAt = Date.now();
 
-    expect(await finished).toEqual({ started: 1 });
+    expect(await finished).toEqual({ started: 1, returned: 0 });
     // Stopped by a heartbeat, well before the handler's 30 s timeout.
     expect(Date.now() - cancelledAt).toBeLessThan(5000);
     expect(await runsOf(sql, id)).toMatchObject([
@@ -95,7 +95,7 @@ describe('heartbeat', () => {
     // The lease runs out (as if this dispatcher had stalled) and reclaim records the attempt lost.
     expect(await expireLeases(sql, [id], { reclaim: true })).toBeGreaterThanOrEqual(1);
 
-    expect(await finished).toEqual({ started: 1 });
+    expect(await finished).toEqual({ started: 1, returned: 0 });
     const lost = { outcome: 'lost', error: { message: 'The lease expired before the attempt reported an outcome; the attempt was lost.' } };
     expect(await runsOf(sql, id)).toMatchObject([lost]);
     expect((await eventsById(sql, [id]))[0]).toMatchObject({ state: 'scheduled', attempts: 1, last_error: lost.error });
