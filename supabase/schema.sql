@@ -101,6 +101,68 @@ CREATE FUNCTION queue._backoff(p_attempt integer, p_base_ms integer, p_factor nu
 $$;
 
 --
+-- Name: handlers; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.handlers (
+    name text NOT NULL,
+    kind queue.handler_kind NOT NULL,
+    target text NOT NULL,
+    max_attempts integer DEFAULT 5 NOT NULL,
+    backoff_base_ms integer DEFAULT 1000 NOT NULL,
+    backoff_factor numeric DEFAULT 2 NOT NULL,
+    backoff_max_ms integer DEFAULT 3600000 NOT NULL,
+    backoff_jitter numeric DEFAULT 0.2 NOT NULL,
+    concurrency_limit integer,
+    rate_limit integer,
+    rate_period_ms integer,
+    timeout_ms integer DEFAULT 30000 NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT handlers_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
+    CONSTRAINT handlers_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
+    CONSTRAINT handlers_backoff_jitter_range CHECK (((backoff_jitter >= (0)::numeric) AND (backoff_jitter <= (1)::numeric))),
+    CONSTRAINT handlers_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
+    CONSTRAINT handlers_concurrency_limit_range CHECK (((concurrency_limit >= 1) AND (concurrency_limit <= 10000))),
+    CONSTRAINT handlers_function_target CHECK (((kind <> 'function'::queue.handler_kind) OR (target ~ '^[A-Za-z0-9_-]{1,100}$'::text))),
+    CONSTRAINT handlers_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
+    CONSTRAINT handlers_name_format CHECK ((name ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,99}$'::text)),
+    CONSTRAINT handlers_rate_limit_complete CHECK (((rate_limit IS NULL) = (rate_period_ms IS NULL))),
+    CONSTRAINT handlers_rate_limit_range CHECK (((rate_limit >= 1) AND (rate_limit <= 100000))),
+    CONSTRAINT handlers_rate_period_range CHECK (((rate_period_ms >= 100) AND (rate_period_ms <= 86400000))),
+    CONSTRAINT handlers_target_length CHECK (((char_length(target) >= 1) AND (char_length(target) <= 2000))),
+    CONSTRAINT handlers_timeout_range CHECK (((timeout_ms >= 100) AND (timeout_ms <= 185000))),
+    CONSTRAINT handlers_url_target CHECK (((kind <> 'url'::queue.handler_kind) OR (target ~ '^https?://'::text)))
+);
+
+--
+-- Name: TABLE handlers; Type: COMMENT; Schema: queue; Owner: -
+--
+
+COMMENT ON TABLE queue.handlers IS 'The registry: which handler runs the events of each name, and its retry/timeout policy.';
+
+--
+-- Name: _check_timeout(queue.handlers); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._check_timeout(p_handler queue.handlers) RETURNS queue.handlers
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_max integer := (select s.max_timeout_ms from queue.settings s);
+begin
+  if p_handler.timeout_ms > v_max then
+    raise exception using errcode = '23514',
+      message = format('timeout_ms must be at most %s (queue.settings.max_timeout_ms): an attempt has to end inside the dispatch worker that runs it.', v_max),
+      constraint = 'handlers_timeout_range';
+  end if;
+  return p_handler;
+end;
+$$;
+
+--
 -- Name: _cron_parse(text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -358,6 +420,9 @@ CREATE FUNCTION queue._kick_on_insert() RETURNS trigger
     AS $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
+    -- A running drainer LISTENs on this channel (delivered at commit) and
+    -- claims at once; kick() starts one when none is running.
+    perform pg_notify('queue_events', '');
     perform queue.kick();
   end if;
   return null;
@@ -371,6 +436,30 @@ $$;
 CREATE FUNCTION queue._lease() RETURNS interval
     LANGUAGE sql IMMUTABLE
     AS $$ select interval '30 seconds' $$;
+
+--
+-- Name: _post_dispatch(text, jsonb); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._post_dispatch(p_path text, p_body jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_url text := queue._secret('project_url');
+  v_key text := queue._secret('secret_key');
+begin
+  if v_url is null or v_key is null then
+    return null;
+  end if;
+  return net.http_post(
+    url := rtrim(v_url, '/') || '/functions/v1/dispatch' || p_path,
+    body := p_body,
+    headers := jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key),
+    timeout_milliseconds := 10000
+  );
+end;
+$$;
 
 --
 -- Name: _requeue(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
@@ -404,6 +493,40 @@ CREATE FUNCTION queue._secret(p_name text) RETURNS text
     SET search_path TO ''
     AS $$
   select s.decrypted_secret from vault.decrypted_secrets s where s.name = p_name limit 1
+$$;
+
+--
+-- Name: _tick_schedule(text); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._tick_schedule(p_cron_version text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case
+           when string_to_array(split_part(p_cron_version, '-', 1), '.')::integer[] >= array[1, 5]
+             then '10 seconds'
+           else '* * * * *'
+         end
+$$;
+
+--
+-- Name: _undeliver(bigint); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._undeliver(p_run_id bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  with gone as (
+    delete from queue.runs r
+     where r.id = p_run_id and r.outcome = 'running' and r.delivered_at is null
+    returning r.event_id
+  )
+  update queue.events e
+     set state = 'queued', attempts = e.attempts - 1, locked_until = null, locked_by = null, updated_at = now()
+    from gone
+   where e.id = gone.event_id and e.state = 'processing'
 $$;
 
 --
@@ -560,48 +683,6 @@ end;
 $$;
 
 --
--- Name: handlers; Type: TABLE; Schema: queue; Owner: -
---
-
-CREATE TABLE queue.handlers (
-    name text NOT NULL,
-    kind queue.handler_kind NOT NULL,
-    target text NOT NULL,
-    max_attempts integer DEFAULT 5 NOT NULL,
-    backoff_base_ms integer DEFAULT 1000 NOT NULL,
-    backoff_factor numeric DEFAULT 2 NOT NULL,
-    backoff_max_ms integer DEFAULT 3600000 NOT NULL,
-    backoff_jitter numeric DEFAULT 0.2 NOT NULL,
-    concurrency_limit integer,
-    rate_limit integer,
-    rate_period_ms integer,
-    timeout_ms integer DEFAULT 30000 NOT NULL,
-    enabled boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT handlers_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
-    CONSTRAINT handlers_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
-    CONSTRAINT handlers_backoff_jitter_range CHECK (((backoff_jitter >= (0)::numeric) AND (backoff_jitter <= (1)::numeric))),
-    CONSTRAINT handlers_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
-    CONSTRAINT handlers_concurrency_limit_range CHECK (((concurrency_limit >= 1) AND (concurrency_limit <= 10000))),
-    CONSTRAINT handlers_function_target CHECK (((kind <> 'function'::queue.handler_kind) OR (target ~ '^[A-Za-z0-9_-]{1,100}$'::text))),
-    CONSTRAINT handlers_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
-    CONSTRAINT handlers_name_format CHECK ((name ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,99}$'::text)),
-    CONSTRAINT handlers_rate_limit_complete CHECK (((rate_limit IS NULL) = (rate_period_ms IS NULL))),
-    CONSTRAINT handlers_rate_limit_range CHECK (((rate_limit >= 1) AND (rate_limit <= 100000))),
-    CONSTRAINT handlers_rate_period_range CHECK (((rate_period_ms >= 100) AND (rate_period_ms <= 86400000))),
-    CONSTRAINT handlers_target_length CHECK (((char_length(target) >= 1) AND (char_length(target) <= 2000))),
-    CONSTRAINT handlers_timeout_range CHECK (((timeout_ms >= 100) AND (timeout_ms <= 150000))),
-    CONSTRAINT handlers_url_target CHECK (((kind <> 'url'::queue.handler_kind) OR (target ~ '^https?://'::text)))
-);
-
---
--- Name: TABLE handlers; Type: COMMENT; Schema: queue; Owner: -
---
-
-COMMENT ON TABLE queue.handlers IS 'The registry: which handler runs the events of each name, and its retry/timeout policy.';
-
---
 -- Name: create_handler(jsonb); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -633,7 +714,7 @@ begin
     coalesce((p_handler->>'enabled')::boolean, true)
   )
   returning * into v_row;
-  return v_row;
+  return queue._check_timeout(v_row);
 end;
 $$;
 
@@ -909,12 +990,13 @@ $$;
 -- Name: drain_alive(integer); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue.drain_alive(p_seconds integer DEFAULT 10) RETURNS void
+CREATE FUNCTION queue.drain_alive(p_seconds integer DEFAULT 10) RETURNS boolean
     LANGUAGE sql
     SET search_path TO ''
     AS $$
   update queue._drainer
-     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds))
+     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds));
+  select s.kicks from queue.settings s;
 $$;
 
 --
@@ -1173,11 +1255,17 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
     returning r.id as run_id, e.cancel_requested_at
+  ),
+  delivered as (
+    update queue.runs r
+       set delivered_at = clock_timestamp()
+      from live l
+     where r.id = l.run_id and r.delivered_at is null
   )
   select u.id,
          case
            when l.run_id is null then 'gone'
-           when l.cancel_requested_at is not null then 'cancel'
+           when l.cancel_requested_at is not null then 'cancelled'
            else 'running'
          end
     from unnest(p_run_ids) u(id)
@@ -1185,16 +1273,13 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
 $$;
 
 --
--- Name: kick(); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: kick(boolean); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue.kick() RETURNS boolean
+CREATE FUNCTION queue.kick(p_send boolean DEFAULT true) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_url text;
-  v_key text;
 begin
   if current_setting('queue.kick_checked', true) = 'on'
      or not (select s.kicks from queue.settings s) then
@@ -1209,21 +1294,22 @@ begin
   if not found then
     return false;
   end if;
-
-  v_url := queue._secret('project_url');
-  v_key := queue._secret('service_role_key');
-  if v_url is null or v_key is null then
-    return false;
+  if not p_send then
+    return true;
   end if;
-  perform net.http_post(
-    url := rtrim(v_url, '/') || '/functions/v1/dispatch/drain',
-    body := jsonb_build_object('reason', 'kick'),
-    headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
-    -- A drainer runs for its budget plus its last handlers' timeouts.
-    timeout_milliseconds := 300000
-  );
-  return true;
+  return queue._post_dispatch('/drain', jsonb_build_object('reason', 'kick')) is not null;
 end;
+$$;
+
+--
+-- Name: kick_if_due(boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.kick_if_due(p_send boolean DEFAULT true) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick(p_send) else false end
 $$;
 
 --
@@ -1321,11 +1407,11 @@ CREATE FUNCTION queue.reclaim(p_limit integer DEFAULT 10000) RETURNS integer
     SET search_path TO ''
     AS $$
 declare
-  v_run_id bigint;
+  v_run record;
   v_count integer := 0;
 begin
-  for v_run_id in
-    select r.id
+  for v_run in
+    select r.id, r.delivered_at
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
      where e.state = 'processing' and e.locked_until < clock_timestamp()
@@ -1333,11 +1419,15 @@ begin
      limit p_limit
        for update of e skip locked
   loop
-    perform queue.fail(
-      v_run_id,
-      jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
-      'lost'
-    );
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+    else
+      perform queue.fail(
+        v_run.id,
+        jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
+        'lost'
+      );
+    end if;
     v_count := v_count + 1;
   end loop;
   return v_count;
@@ -1358,6 +1448,43 @@ CREATE FUNCTION queue.redrive(p_name text, p_owner uuid DEFAULT NULL::uuid) RETU
      order by e.id
        for update skip locked
   ))
+$$;
+
+--
+-- Name: release(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.release(p_run_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run record;
+  v_count integer := 0;
+  v_state queue.event_state;
+begin
+  for v_run in
+    select r.id, r.event_id, r.delivered_at
+      from queue.events e
+      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+     where r.id = any(p_run_ids) and e.state = 'processing'
+     order by e.id
+       for update of e
+  loop
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+    else
+      v_state := queue.fail(v_run.id,
+        jsonb_build_object('message', 'The dispatch worker shut down while the attempt ran; it was released to run again.'),
+        'lost');
+      if v_state = 'scheduled' then
+        update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
+      end if;
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
 $$;
 
 --
@@ -1462,58 +1589,42 @@ CREATE FUNCTION queue.tick(p_batch_size integer DEFAULT 100, p_max_batches integ
     SET search_path TO ''
     AS $$
 declare
-  v_url text := queue._secret('project_url');
-  v_key text := queue._secret('service_role_key');
   v_worker text;
   v_events jsonb;
   v_count integer;
-  v_handlers jsonb;
-  v_timeout integer;
 begin
   batches := 0;
   events := 0;
   reclaimed := queue.reclaim();
   scheduled := queue.enqueue_due_schedules();
 
-  if v_url is null or v_key is null then
-    raise warning 'queue.tick: Vault secrets project_url and service_role_key are required to dispatch; nothing was claimed.';
+  if queue._secret('project_url') is null or queue._secret('secret_key') is null then
+    raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';
+    return next;
+    return;
+  end if;
+
+  -- While a drainer runs it claims what is due itself, in the worker's
+  -- budgets; a tick batch beside it would only pile more onto that worker.
+  if exists (select 1 from queue._drainer d where d.active_until > clock_timestamp()) then
     return next;
     return;
   end if;
 
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
-
-    -- claim returns each event with its handler: the batch's mapping is
-    -- built from the same rows (a name may appear more than once).
-    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id),
-           count(*),
-           jsonb_object_agg(c.name, jsonb_build_object('kind', c.kind, 'target', c.target, 'timeout_ms', c.timeout_ms)),
-           max(c.timeout_ms)
-      into v_events, v_count, v_handlers, v_timeout
+    select jsonb_agg(to_jsonb(c) order by c.priority desc, c.run_at, c.id), count(*)
+      into v_events, v_count
       from queue.claim(v_worker, p_batch_size) c;
     exit when v_count = 0;
 
-    perform net.http_post(
-      url := rtrim(v_url, '/') || '/functions/v1/dispatch',
-      body := jsonb_build_object('worker', v_worker, 'events', v_events, 'handlers', v_handlers),
-      headers := jsonb_build_object(
-        'Content-Type', 'application/json',
-        'Authorization', 'Bearer ' || v_key
-      ),
-      -- The batch's handlers run concurrently: the slowest allowed handler
-      -- plus 30 s (cold start, recording outcomes) bounds the call.
-      timeout_milliseconds := v_timeout + 30000
-    );
-
+    perform queue._post_dispatch('', jsonb_build_object('worker', v_worker, 'events', v_events));
     batches := batches + 1;
     events := events + v_count;
     exit when v_count < p_batch_size;
   end loop;
 
-  if queue.next_due_at() < now() + queue._kick_horizon() then
-    perform queue.kick();
-  end if;
+  perform queue.kick_if_due();
   return next;
 end;
 $$;
@@ -1551,7 +1662,7 @@ begin
   if not found then
     raise exception using errcode = 'QU404', message = format('No handler is registered for event "%s".', p_name);
   end if;
-  return v_row;
+  return queue._check_timeout(v_row);
 end;
 $$;
 
@@ -1597,6 +1708,7 @@ CREATE TABLE queue.runs (
     worker text NOT NULL,
     started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     finished_at timestamp with time zone,
+    delivered_at timestamp with time zone,
     outcome queue.run_outcome DEFAULT 'running'::queue.run_outcome NOT NULL,
     error jsonb,
     result jsonb,
@@ -1635,8 +1747,10 @@ CREATE TABLE queue.settings (
     retention interval DEFAULT '7 days'::interval NOT NULL,
     prune_batch_size integer DEFAULT 5000 NOT NULL,
     kicks boolean DEFAULT true NOT NULL,
+    max_timeout_ms integer DEFAULT 60000 NOT NULL,
     log_retention interval DEFAULT '1 day'::interval NOT NULL,
     CONSTRAINT settings_log_retention_positive CHECK ((log_retention > '00:00:00'::interval)),
+    CONSTRAINT settings_max_timeout_range CHECK (((max_timeout_ms >= 100) AND (max_timeout_ms <= 185000))),
     CONSTRAINT settings_one_row CHECK (id),
     CONSTRAINT settings_prune_batch_range CHECK (((prune_batch_size >= 1) AND (prune_batch_size <= 1000000))),
     CONSTRAINT settings_retention_positive CHECK ((retention > '00:00:00'::interval))
@@ -1646,7 +1760,7 @@ CREATE TABLE queue.settings (
 -- Name: TABLE settings; Type: COMMENT; Schema: queue; Owner: -
 --
 
-COMMENT ON TABLE queue.settings IS 'Operator settings: retention, prune batch size, kicks on or off.';
+COMMENT ON TABLE queue.settings IS 'Operator settings: retention, prune batch size, kicks on or off, the longest handler timeout.';
 
 --
 -- Name: COLUMN settings.log_retention; Type: COMMENT; Schema: queue; Owner: -

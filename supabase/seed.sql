@@ -1,5 +1,6 @@
--- The example handlers: the four arithmetic events of the original app, run
--- by code built into the dispatch function. Idempotent.
+-- The example handlers: four arithmetic events (Addition, Subtraction,
+-- Multiplication, Division on {x, y}) run by code built into the dispatch
+-- function, so a fresh stack has events to run. Idempotent.
 insert into queue.handlers (name, kind, target, max_attempts, backoff_base_ms)
 values
   ('Addition',       'code', 'Addition',       5, 1000),

@@ -8,14 +8,14 @@
 //   no / garbage / forged / expired credentials        401 unauthorized, everywhere
 //   publishable key, legacy anon key (role anon)       403 forbidden, everywhere
 //   a signed-in user's access token (authenticated)    enqueue and events (own events only); 403 on
-//                                                      events/stats, registry, schedules, dispatch
+//                                                      events/stats, handlers, schedules, dispatch
 //   secret key, legacy service_role key                every route
 import { randomUUID } from 'node:crypto';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { jwtKid, signJwt } from '../platform/keys/keys.ts';
-import { createQueue, QueueError } from '../src/shared/sdk/index.ts';
+import { createQueue, QueueError } from '../src/sdk/index.ts';
 import { call, client, db, registerHandler, rowCounts, stack, tokenFor } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -90,7 +90,7 @@ interface Route {
 }
 
 const uniq = () => `AuthMatrix_${randomUUID().slice(0, 8)}`;
-let registered = '';
+let createdName = '';
 let scheduled = '';
 const routes: Route[] = [
   { label: 'POST enqueue', who: 'user', ok: 201, make: async () => ({ path: 'enqueue', method: 'POST', json: { name: 'Addition', props: { x: 1, y: 1 }, delay_ms: 3_600_000 } }) },
@@ -107,17 +107,17 @@ const routes: Route[] = [
   },
   { label: 'POST events/redrive', who: 'user', ok: 200, make: async () => ({ path: 'events/redrive', method: 'POST', json: { name: uniq() } }) },
   { label: 'GET events/stats', who: 'service', ok: 200, make: async () => ({ path: 'events/stats', method: 'GET' }) },
-  { label: 'GET registry', who: 'service', ok: 200, make: async () => ({ path: 'registry', method: 'GET' }) },
+  { label: 'GET handlers', who: 'service', ok: 200, make: async () => ({ path: 'handlers', method: 'GET' }) },
   {
-    label: 'POST registry', who: 'service', ok: 201,
-    make: async () => ({ path: 'registry', method: 'POST', json: { name: (registered = uniq()), kind: 'code', target: 'Addition' } }),
+    label: 'POST handlers', who: 'service', ok: 201,
+    make: async () => ({ path: 'handlers', method: 'POST', json: { name: (createdName = uniq()), kind: 'code', target: 'Addition' } }),
   },
-  { label: 'GET registry/:name', who: 'service', ok: 200, make: async () => ({ path: 'registry/Addition', method: 'GET' }) },
+  { label: 'GET handlers/:name', who: 'service', ok: 200, make: async () => ({ path: 'handlers/Addition', method: 'GET' }) },
   {
-    label: 'PATCH registry/:name', who: 'service', ok: 200,
-    make: async () => ({ path: `registry/${registered || 'Addition'}`, method: 'PATCH', json: { max_attempts: 4 } }),
+    label: 'PATCH handlers/:name', who: 'service', ok: 200,
+    make: async () => ({ path: `handlers/${createdName || 'Addition'}`, method: 'PATCH', json: { max_attempts: 4 } }),
   },
-  { label: 'DELETE registry/:name', who: 'service', ok: 200, make: async () => ({ path: `registry/${registered || 'Nope'}`, method: 'DELETE' }) },
+  { label: 'DELETE handlers/:name', who: 'service', ok: 200, make: async () => ({ path: `handlers/${createdName || 'Nope'}`, method: 'DELETE' }) },
   { label: 'GET schedules', who: 'service', ok: 200, make: async () => ({ path: 'schedules', method: 'GET' }) },
   {
     label: 'POST schedules', who: 'service', ok: 201,
@@ -168,9 +168,9 @@ async function staticRequest(route: Route): Promise<{ path: string; method: stri
     'GET events/:id': { path: `events/${id}`, method: 'GET' },
     'POST events/:id/cancel': { path: `events/${id}/cancel`, method: 'POST' },
     'POST events/:id/retry': { path: `events/${id}/retry`, method: 'POST' },
-    'PATCH registry/:name': { path: 'registry/Addition', method: 'PATCH', json: { max_attempts: 1 } },
-    'DELETE registry/:name': { path: 'registry/Addition', method: 'DELETE' },
-    'POST registry': { path: 'registry', method: 'POST', json: { name: uniq(), kind: 'code', target: 'Addition' } },
+    'PATCH handlers/:name': { path: 'handlers/Addition', method: 'PATCH', json: { max_attempts: 1 } },
+    'DELETE handlers/:name': { path: 'handlers/Addition', method: 'DELETE' },
+    'POST handlers': { path: 'handlers', method: 'POST', json: { name: uniq(), kind: 'code', target: 'Addition' } },
     'POST schedules': { path: 'schedules', method: 'POST', json: { name: uniq(), event_name: 'Addition', cron: '0 3 * * *' } },
     'GET schedules/:name': { path: 'schedules/nope', method: 'GET' },
     'DELETE schedules/:name': { path: 'schedules/nope', method: 'DELETE' },
@@ -183,8 +183,8 @@ describe('what a refused caller is told', () => {
     const enqueue = await call('enqueue', { method: 'POST', key: null, json: {} });
     expect(enqueue).toEqual({ status: 401, body: { error: { code: 'unauthorized', message: expect.stringContaining('"apikey: sb_secret_…"') } } });
     expect(enqueue.body.error.message).toContain('"Authorization: Bearer <token>"');
-    const registry = await call('registry', { key: null });
-    expect(registry.body.error.message).toContain('This route needs the service role');
+    const handlers = await call('handlers', { key: null });
+    expect(handlers.body.error.message).toContain('This route needs the service role');
   });
 
   it('401 for an expired token says to refresh the session', async () => {
@@ -194,7 +194,7 @@ describe('what a refused caller is told', () => {
   });
 
   it('401 for an sb_ key sent as a Bearer token says it goes in apikey', async () => {
-    const res = await call('registry', { key: null, headers: bearer(stack.secretKey) });
+    const res = await call('handlers', { key: null, headers: bearer(stack.secretKey) });
     expect(res.status).toBe(401);
     expect(res.body.error.message).toContain('send them as "apikey: <key>"');
   });
@@ -274,7 +274,7 @@ describe('supabase-js and the SDK with each key', () => {
       expect(await queue.redrive(uniq())).toBe(0);
       expect(Array.isArray(await queue.stats())).toBe(true);
       const name = uniq();
-      await queue.handlers.register({ name, kind: 'code', target: 'Addition' });
+      await queue.handlers.create({ name, kind: 'code', target: 'Addition' });
       expect((await queue.handlers.get(name)).name).toBe(name);
       expect((await queue.handlers.update(name, { max_attempts: 2 })).max_attempts).toBe(2);
       expect((await queue.handlers.list()).map((h) => h.name)).toContain(name);
@@ -282,8 +282,8 @@ describe('supabase-js and the SDK with each key', () => {
       await queue.schedules.create({ name: schedule, event_name: name, cron: '0 4 * * *' });
       expect((await queue.schedules.get(schedule)).name).toBe(schedule);
       expect((await queue.schedules.list()).map((s) => s.name)).toContain(schedule);
-      await queue.schedules.remove(schedule);
-      await queue.handlers.remove(name);
+      await queue.schedules.delete(schedule);
+      await queue.handlers.delete(name);
     }
   });
 

@@ -23,8 +23,8 @@ const cases: Array<[string, string, string | undefined]> = [
   ['an unknown field', 'enqueue', JSON.stringify({ name: 'Addition', props: {}, prio: 1 })],
   ['an empty batch', 'enqueue', JSON.stringify({ events: [] })],
   ['a batch with one bad item', 'enqueue', JSON.stringify({ events: [{ name: 'Addition', props: {} }, { name: 'Addition', props: 5 }] })],
-  ['a handler without kind', 'registry', JSON.stringify({ name: 'H', target: 'Addition' })],
-  ['a handler with timeout 0', 'registry', JSON.stringify({ name: 'H', kind: 'code', target: 'Addition', timeout_ms: 0 })],
+  ['a handler without kind', 'handlers', JSON.stringify({ name: 'H', target: 'Addition' })],
+  ['a handler with timeout 0', 'handlers', JSON.stringify({ name: 'H', kind: 'code', target: 'Addition', timeout_ms: 0 })],
   ['a dispatch batch without events', 'dispatch', JSON.stringify({ worker: 'x' })],
 ];
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../functions/dispatch/app.ts';
 import { testDispatcher } from './support/dispatchers.ts';
-import { call, client, db, eventsById, registerHandler, runsOf, setKicks, stack, testAuth, tickUntil } from './support/queue.ts';
+import { call, client, db, eventsById, expireLeases, registerHandler, runsOf, setKicks, stack, testAuth, tickUntil } from './support/queue.ts';
 
 const sql = db();
 let server: Server;
@@ -38,8 +38,8 @@ afterAll(async () => {
 describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)', () => {
   it('runs Addition {x: 2, y: 3} to succeeded with result 5 and exactly one run', async () => {
     const supabase = client();
-    await call('registry/Addition', { method: 'DELETE' });
-    const reg = await supabase.functions.invoke('registry', { body: { name: 'Addition', kind: 'code', target: 'Addition' } });
+    await call('handlers/Addition', { method: 'DELETE' });
+    const reg = await supabase.functions.invoke('handlers', { body: { name: 'Addition', kind: 'code', target: 'Addition' } });
     expect(reg.error).toBeNull();
     const { data, error } = await supabase.functions.invoke('enqueue', { body: { name: 'Addition', props: { x: 2, y: 3 } } });
     expect(error).toBeNull();
@@ -109,8 +109,7 @@ describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)
     const [{ id }] = await sql`select id from queue.enqueue('Addition', '{"x": 4, "y": 4}')`;
     const [claimed] = await sql`select * from queue.claim('tick:late', 1000) where id = ${id}`;
     // pg_net was slow: the lease runs out before the batch is delivered.
-    await sql`update queue.events set locked_until = now() - interval '1 second' where id = ${id}`;
-    await sql`select queue.reclaim()`;
+    await expireLeases(sql, [id], { reclaim: true });
     const [back] = await eventsById(sql, [id]);
     expect(back).toMatchObject({ state: 'queued', attempts: 0 });
     expect(await runsOf(sql, id)).toEqual([]);

@@ -44,7 +44,7 @@ function mutate(base: Record<string, unknown>, typed: Record<string, readonly un
 function generate(): Case[] {
   const cases: Case[] = [];
   const raw = ['{', '{"name": "Fuzzed", ', 'null x', '\u0000', '{"name": NaN}', '{"name": "Fuzzed", "props": {"x": Infinity}}', '[', '"\\ud800"', '{}}', ''];
-  for (const path of ['enqueue', 'registry', 'schedules', 'events/redrive', 'dispatch']) {
+  for (const path of ['enqueue', 'handlers', 'schedules', 'events/redrive', 'dispatch']) {
     for (const body of raw) cases.push({ what: `malformed JSON ${json(body)}`, method: 'POST', path, body });
   }
   // Props past the documented limits: 64 levels of nesting, 256 KiB. The
@@ -90,12 +90,12 @@ function generate(): Case[] {
   } as const;
   for (let i = 0; i < 40; i++) {
     const [what, body] = mutate(validHandler(), handlerFields);
-    cases.push({ what: `register with ${what}`, method: 'POST', path: 'registry', body: json(body) });
+    cases.push({ what: `create with ${what}`, method: 'POST', path: 'handlers', body: json(body) });
   }
   const patchFields = { kind: handlerFields.kind, max_attempts: handlerFields.max_attempts, timeout_ms: handlerFields.timeout_ms, enabled: handlerFields.enabled, name: ['Renamed'] } as const;
   for (let i = 0; i < 20; i++) {
     const [what, body] = mutate({ max_attempts: 3 }, patchFields);
-    cases.push({ what: `update with ${what}`, method: 'PATCH', path: 'registry/Fuzzed', body: json(body) });
+    cases.push({ what: `update with ${what}`, method: 'PATCH', path: 'handlers/Fuzzed', body: json(body) });
   }
   const scheduleFields = {
     name: [...INJECTIONS, '', 42],
@@ -159,7 +159,7 @@ describe('bad input fuzz', () => {
   it(`generates at least 200 malformed requests across every route (${cases.length})`, () => {
     expect(cases.length).toBeGreaterThanOrEqual(200);
     const routes = new Set(cases.map((c) => `${c.method} ${c.path.split(/[/?]/)[0]}`));
-    for (const r of ['POST enqueue', 'POST registry', 'PATCH registry', 'POST schedules', 'GET events', 'POST events', 'POST dispatch']) {
+    for (const r of ['POST enqueue', 'POST handlers', 'PATCH handlers', 'POST schedules', 'GET events', 'POST events', 'POST dispatch']) {
       expect(routes).toContain(r);
     }
   });
@@ -180,7 +180,7 @@ describe('bad input fuzz', () => {
 
   it('answers malformed requests to every route the same way without the service role too', async () => {
     expect(stack.anonKey).toBeTruthy();
-    for (const path of ['enqueue', 'events', 'registry', 'schedules', 'dispatch']) {
+    for (const path of ['enqueue', 'events', 'handlers', 'schedules', 'dispatch']) {
       const res = await call(path, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' }, key: stack.anonKey });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);

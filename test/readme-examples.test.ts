@@ -3,12 +3,13 @@
 // stack, and README.md must show each one verbatim in a ```ts block.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueError } from '../src/shared/sdk/index.ts';
+import { waitFor } from './support/wait.ts';
+import { QueueError } from '../src/sdk/index.ts';
 import * as codeHandler from './examples/code-handler.ts';
 import * as enqueueAndWait from './examples/enqueue-and-wait.ts';
 import * as errors from './examples/errors.ts';
 import * as inspectAndSteer from './examples/inspect-and-steer.ts';
-import * as registryAndSchedules from './examples/registry-and-schedules.ts';
+import * as handlersAndSchedules from './examples/handlers-and-schedules.ts';
 import * as subscribe from './examples/subscribe.ts';
 import * as typedEvents from './examples/typed-events.ts';
 import { client, db, registerHandler, setKicks } from './support/queue.ts';
@@ -64,8 +65,8 @@ const runs: Record<string, () => Promise<void>> = {
     expect(ok).toEqual({ greeting: 'Welcome, Ada!', attempt: 1 });
     expect(failed).toEqual(new TypeError('props.email must be a string, got 42.'));
   },
-  'registry-and-schedules': async () => {
-    const { handlers, nightly, schedules } = await registryAndSchedules.run(supabase);
+  'handlers-and-schedules': async () => {
+    const { handlers, nightly, schedules } = await handlersAndSchedules.run(supabase);
     expect(handlers.find((h) => h.name === 'Welcome')).toMatchObject({ kind: 'url', max_attempts: 3, timeout_ms: 10_000 });
     expect(nightly).toMatchObject({ event_name: 'Addition', timezone: 'Europe/Paris', props: { x: 1, y: 2 } });
     expect([1, 2]).toContain(new Date(nightly.next_run_at).getUTCHours());
@@ -83,6 +84,14 @@ const runs: Record<string, () => Promise<void>> = {
     expect(stats.find((s) => s.name === 'Division')).toMatchObject({ cancelled: expect.any(Number) });
   },
   subscribe: async () => {
+    // The example hears every Multiplication change from its subscription on:
+    // let Realtime first deliver what earlier examples committed (after a
+    // 10,000-event test it can lag by seconds), or it would hear those too.
+    const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
+    await waitFor('Realtime to catch up', async () => {
+      const [slot] = await sql`select confirmed_flush_lsn >= ${lsn}::pg_lsn as caught from pg_replication_slots where slot_name = 'supabase_realtime_local'`;
+      return slot?.caught === true;
+    }, 15_000, 100).catch(() => {}); // a barrier only: the assertion below is the test
     const { seen } = await subscribe.run(supabase);
     expect(seen.filter((s, i) => i === 0 || seen[i - 1] !== s)).toEqual(['queued', 'processing', 'succeeded']);
   },

@@ -1,4 +1,4 @@
-// Recurring events: registered, listed and removed through the API; each
+// Recurring events: created, listed and deleted through the API; each
 // occurrence is enqueued exactly once even with several ticks racing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, db, registerHandler } from './support/queue.ts';

@@ -1,4 +1,4 @@
-// The TypeScript SDK (src/shared/sdk) against the real stack: every route
+// The TypeScript SDK (src/sdk) against the real stack: every route
 // through supabase.functions.invoke, errors as QueueErrors, subscribe and
 // waitFor over Realtime, and the typed payloads — at compile time (tsc -p .
 // fails if a line marked to expect an error in typeChecks compiles) and at
@@ -13,8 +13,8 @@ import { defineEvents, defineSchema, type Infer, type PayloadsOf } from '../src/
 import {
   builtinEvents, createQueue, QueueError,
   type Enqueued, type EventChange, type EventRow, type HandlerRow, type Queue, type RunRow, type ScheduleRow, type StatsRow,
-} from '../src/shared/sdk/index.ts';
-import type { Json } from '../src/shared/validate.ts';
+} from '../src/sdk/index.ts';
+import type { Json } from '../src/shared/json.ts';
 import { client, db, registerHandler, setKicks, stack, tokenFor } from './support/queue.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
@@ -102,7 +102,7 @@ describe('schemas (defineEvents, defineSchema)', () => {
     expect(() => defineSchema({ x: 'float' as 'number' })).toThrow(/shape\.x must be one of string, number, integer, boolean, json/);
   });
 
-  it('types and validates the built-in code handlers: "23" and division by zero fail as before', async () => {
+  it('types and validates the built-in code handlers: "23" and division by zero fail the attempt', async () => {
     const ctx: HandlerContext = { id: 1, name: 'Division', attempt: 1, signal: new AbortController().signal };
     expect(await codeHandlers.Addition({ x: 2, y: 3 }, ctx)).toBe(5);
     expect(() => codeHandlers.Division({ x: '23', y: 1 }, ctx)).toThrow(new TypeError('props.x must be a finite number, got "23".'));
@@ -121,22 +121,22 @@ describe('schemas (defineEvents, defineSchema)', () => {
   });
 });
 
-describe('handlers (registry)', () => {
-  it('registers, gets, lists, updates and removes a handler', async () => {
-    const created = await queue.handlers.register({ name: 'SdkRegistered', kind: 'url', target: 'https://example.com/hook', max_attempts: 3 });
+describe('handlers', () => {
+  it('creates, gets, lists, updates and deletes a handler', async () => {
+    const created = await queue.handlers.create({ name: 'SdkRegistered', kind: 'url', target: 'https://example.com/hook', max_attempts: 3 });
     expect(created).toMatchObject({ name: 'SdkRegistered', kind: 'url', max_attempts: 3, timeout_ms: 30000, enabled: true, backoff_factor: 2 });
     expect(created.created_at).toMatch(/Z$/);
     expect(await queue.handlers.get('SdkRegistered')).toMatchObject({ target: 'https://example.com/hook' });
     expect((await queue.handlers.list()).map((h) => h.name)).toContain('SdkRegistered');
     expect(await queue.handlers.update('SdkRegistered', { timeout_ms: 10_000, enabled: false })).toMatchObject({ timeout_ms: 10_000, enabled: false });
-    expect(await queue.handlers.remove('SdkRegistered')).toMatchObject({ name: 'SdkRegistered' });
+    expect(await queue.handlers.delete('SdkRegistered')).toMatchObject({ name: 'SdkRegistered' });
     const gone = await rejection(queue.handlers.get('SdkRegistered'));
     expect(gone).toMatchObject({ status: 404, code: 'not_found', message: 'No handler is registered for event "SdkRegistered".' });
   });
 
   it('throws conflict for a taken name and invalid_request with every problem for a bad handler', async () => {
-    expect(await rejection(queue.handlers.register({ name: 'SdkAdd', kind: 'code', target: 'Addition' }))).toMatchObject({ status: 409, code: 'conflict' });
-    const bad = await rejection(queue.handlers.register({ name: 'SdkBad', kind: 'url', target: 'ftp://x', timeout_ms: 5 }));
+    expect(await rejection(queue.handlers.create({ name: 'SdkAdd', kind: 'code', target: 'Addition' }))).toMatchObject({ status: 409, code: 'conflict' });
+    const bad = await rejection(queue.handlers.create({ name: 'SdkBad', kind: 'url', target: 'ftp://x', timeout_ms: 5 }));
     expect(bad).toMatchObject({ status: 400, code: 'invalid_request' });
     expect(bad.details).toEqual(expect.arrayContaining([expect.stringContaining('timeout_ms'), expect.stringContaining('http(s) URL')]));
   });
@@ -216,7 +216,7 @@ describe('enqueue', () => {
     expect((await queue.getEvent(id)).runs[0].error).toEqual({ name: 'TypeError', message: local.message });
   });
 
-  it('maps the gateway\'s 401 to QueueError unauthorized', async () => {
+  it('maps the function\'s 401 to QueueError unauthorized', async () => {
     const anonymous = createClient(stack.apiUrl, 'not-a-jwt', { auth: { persistSession: false }, realtime: { transport: WebSocket as any } });
     const err = await rejection(createQueue(anonymous).enqueue('SdkAdd', { x: 1, y: 1 }));
     expect(err).toMatchObject({ status: 401, code: 'unauthorized' });
@@ -271,13 +271,13 @@ describe('events', () => {
 });
 
 describe('schedules', () => {
-  it('creates, lists, gets and removes a schedule with typed props', async () => {
+  it('creates, lists, gets and deletes a schedule with typed props', async () => {
     const created = await queue.schedules.create({ name: 'sdk-nightly', event_name: 'SdkAdd', cron: '0 3 * * *', timezone: 'Europe/Paris', props: { x: 1, y: 2 } });
     expect(created).toMatchObject({ name: 'sdk-nightly', event_name: 'SdkAdd', props: { x: 1, y: 2 }, timezone: 'Europe/Paris', priority: 0 });
     expect(Date.parse(created.next_run_at)).toBeGreaterThan(Date.now());
     expect((await queue.schedules.list()).map((s) => s.name)).toContain('sdk-nightly');
     expect((await queue.schedules.get('sdk-nightly')).cron).toBe('0 3 * * *');
-    expect(await queue.schedules.remove('sdk-nightly')).toMatchObject({ name: 'sdk-nightly' });
+    expect(await queue.schedules.delete('sdk-nightly')).toMatchObject({ name: 'sdk-nightly' });
     expect(await rejection(queue.schedules.get('sdk-nightly'))).toMatchObject({ status: 404, code: 'not_found' });
     expect(await rejection(queue.schedules.create({ name: 'sdk-bad', event_name: 'SdkAdd', cron: '61 * * * *', props: { x: 1, y: 1 } })))
       .toMatchObject({ status: 400, code: 'invalid_request' });

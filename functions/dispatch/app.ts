@@ -7,11 +7,10 @@
 //                         { worker, events: [claimed rows, each with its handler] }
 //   POST /dispatch/drain  a kick: start (or wake) this worker's drainer.
 // A handler's failure is data on its run; it never fails the request.
-import { Hono } from 'hono';
 import type { AuthConfig } from '../../src/shared/auth.ts';
 import type { Claimed } from '../../src/shared/db.ts';
 import { invalidRequest } from '../../src/shared/errors.ts';
-import { notFoundHandler, onError, readJson, requireRole, type Env } from '../../src/shared/http.ts';
+import { createFunctionApp, readJson } from '../../src/shared/http.ts';
 import { HANDLER_KINDS } from '../../src/shared/states.ts';
 import type { Dispatcher } from './dispatcher.ts';
 
@@ -49,10 +48,8 @@ export function createApp(deps: DispatchDeps) {
   const log = deps.log ?? ((line: string) => console.error(line));
   const background = (what: string, work: Promise<unknown>) =>
     deps.waitUntil(work.catch((err) => log(`dispatch: ${what} failed: ${err}`)));
-  const app = new Hono<Env>().basePath('/dispatch');
-  app.onError(onError);
-  app.notFound(notFoundHandler);
-  app.use('*', requireRole(deps.auth, 'service_role'));
+  // No CORS: only pg_net (the tick, kicks) and dispatch itself call it, never a browser.
+  const app = createFunctionApp('dispatch', { auth: deps.auth, roles: ['service_role'], cors: false });
 
   app.post('/', async (c) => {
     const batch = parseBatch(await readJson(c));

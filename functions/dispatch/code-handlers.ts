@@ -1,11 +1,12 @@
 // Code handlers: built into the dispatch function, selected by a handler of
-// kind 'code' whose target is the key here. The four arithmetic examples are
-// the original app's events, typed and validated by builtinEvents: props that
-// do not fit (x: "23") fail the attempt with a TypeError naming the field,
-// stored on the run, before the handler runs.
+// kind 'code' whose target is the key here. The four arithmetic examples
+// (seed.sql creates their handlers, so a fresh stack runs events at once)
+// are typed and validated by builtinEvents: props that do not fit (x: "23")
+// fail the attempt with a TypeError naming the field, stored on the run,
+// before the handler runs.
 import type { EventSchemas, PayloadsOf, Schema } from '../../src/shared/schema.ts';
-import { builtinEvents } from '../../src/shared/sdk/builtin-events.ts';
-import type { Json } from '../../src/shared/validate.ts';
+import { builtinEvents } from '../../src/shared/builtin-events.ts';
+import type { Json } from '../../src/shared/json.ts';
 
 export interface HandlerContext {
   /** The event's id. */

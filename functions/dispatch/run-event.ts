@@ -3,7 +3,7 @@
 // exception that escapes the batch.
 import type { Claimed, Outcome } from '../../src/shared/db.ts';
 import type { HeartbeatStatus } from '../../src/shared/states.ts';
-import type { Json } from '../../src/shared/validate.ts';
+import type { Json } from '../../src/shared/json.ts';
 import type { CodeHandler } from './code-handlers.ts';
 
 export interface RunDeps {

@@ -2,22 +2,16 @@
 // enqueued; the service role sees all.
 //   GET  /events              list (state, name, created_after, created_before, before_id, limit)
 //   GET  /events/:id          one event with its runs
-//   POST /events/:id/cancel   scheduled|queued -> cancelled
+//   POST /events/:id/cancel   scheduled|queued -> cancelled; processing -> cancel_requested_at set,
+//                             the attempt stopped at its next heartbeat (409 once ended)
 //   POST /events/:id/retry    dead|cancelled -> queued
 //   POST /events/redrive      { name }: retry every dead event of a name
 //   GET  /events/stats        per name: counts per state, oldest due age, recent runs (service role)
-import { Hono, type Context } from 'hono';
-import type { AuthConfig } from '../../src/shared/auth.ts';
-import { cancel, getEvent, listEvents, redrive, retry, stats, type Sql } from '../../src/shared/db.ts';
+import type { Context } from 'hono';
+import { cancel, getEvent, listEvents, redrive, retry, stats } from '../../src/shared/db.ts';
 import { forbidden, invalidRequest, notFound } from '../../src/shared/errors.ts';
-import { corsMiddleware, notFoundHandler, onError, ownerOf, readJson, requireRole, type Env } from '../../src/shared/http.ts';
+import { createFunctionApp, ownerOf, readJson, type Env, type QueueFunctionDeps } from '../../src/shared/http.ts';
 import { parseId, parseListQuery, parseRedrive } from '../../src/shared/validate.ts';
-
-export interface EventsDeps {
-  sql: Sql;
-  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
-  auth: AuthConfig;
-}
 
 function idParam(c: Context<Env>): number {
   const id = parseId(c.req.param('id'));
@@ -25,12 +19,8 @@ function idParam(c: Context<Env>): number {
   return id;
 }
 
-export function createApp(deps: EventsDeps) {
-  const app = new Hono<Env>().basePath('/events');
-  app.onError(onError);
-  app.notFound(notFoundHandler);
-  app.use('*', corsMiddleware());
-  app.use('*', requireRole(deps.auth, 'authenticated', 'service_role'));
+export function createApp(deps: QueueFunctionDeps) {
+  const app = createFunctionApp('events', { auth: deps.auth, roles: ['authenticated', 'service_role'] });
 
   app.get('/', async (c) => {
     const query = parseListQuery(c.req.query());

@@ -1,25 +1,13 @@
 // schedules: recurring events. Service role only.
 //   GET    /schedules        list         POST /schedules  create { name, event_name, cron, timezone?, props?, priority? }
-//   GET    /schedules/:name  get one      DELETE /schedules/:name  remove
-import { Hono } from 'hono';
-import type { AuthConfig } from '../../src/shared/auth.ts';
-import { createSchedule, deleteSchedule, getSchedule, listSchedules, type Sql } from '../../src/shared/db.ts';
+//   GET    /schedules/:name  get one      DELETE /schedules/:name  delete
+import { createSchedule, deleteSchedule, getSchedule, listSchedules } from '../../src/shared/db.ts';
 import { notFound } from '../../src/shared/errors.ts';
-import { corsMiddleware, notFoundHandler, onError, readJson, requireRole, type Env } from '../../src/shared/http.ts';
+import { createFunctionApp, readJson, type QueueFunctionDeps } from '../../src/shared/http.ts';
 import { parseSchedule } from '../../src/shared/validate.ts';
 
-export interface SchedulesDeps {
-  sql: Sql;
-  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
-  auth: AuthConfig;
-}
-
-export function createApp(deps: SchedulesDeps) {
-  const app = new Hono<Env>().basePath('/schedules');
-  app.onError(onError);
-  app.notFound(notFoundHandler);
-  app.use('*', corsMiddleware());
-  app.use('*', requireRole(deps.auth, 'service_role'));
+export function createApp(deps: QueueFunctionDeps) {
+  const app = createFunctionApp('schedules', { auth: deps.auth, roles: ['service_role'] });
 
   app.get('/', async (c) => c.json({ schedules: await listSchedules(deps.sql) }));
 

@@ -18,10 +18,11 @@
 // subscriber for INSERT and UPDATE; DELETE is not checked against RLS (the row
 // is gone), so on an RLS table its old_record carries the primary key only.
 import type postgres from 'postgres';
+// The product's runtime-neutral JSON helper; the other way round, product importing platform/, is forbidden.
+import { jsonDepth } from '../../src/shared/json.ts';
 import type { ChangesParams, Filter } from './filters.ts';
 import { evaluateFilters, loadTables, tableKey, visibleTo, type TableInfo } from './rls.ts';
 import type { Change } from './wal-reader.ts';
-import { jsonDepth } from '../../src/shared/json.ts';
 
 export interface Binding { id: number; params: ChangesParams }
 

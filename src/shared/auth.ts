@@ -183,7 +183,7 @@ function explain(error: { code: string; message: string; status: number }, roles
       return unauthorized(`No credential was accepted. ${whatToSend(roles)}`);
     default:
       // JWKS unreachable, no keys configured: the server's configuration, not the caller.
-      if (error.status >= 500) return new QueueError(500, 'internal', `The function could not verify credentials: ${error.message}`);
+      if (error.status >= 500) return new QueueError('internal', `The function could not verify credentials: ${error.message}`, { cause: error });
       return unauthorized(`${error.message} ${whatToSend(roles)}`);
   }
 }

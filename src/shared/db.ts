@@ -3,9 +3,9 @@
 // one named SQL call with explicit casts, and a mapping of its rows.
 import postgres from 'postgres';
 import type { EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
-import { encodable } from './json.ts';
+import { encodable, type Json } from './json.ts';
 import type { EventState, HandlerKind, HeartbeatStatus } from './states.ts';
-import type { EnqueueItem, HandlerInput, Json, ListQuery, ScheduleInput } from './validate.ts';
+import type { EnqueueItem, HandlerInput, ListQuery, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
 

@@ -1,10 +1,12 @@
-// What every function's Hono app shares: reading JSON bodies, verifying the
-// caller's credentials and checking their role, and the one onError.
-import type { Context, ErrorHandler, MiddlewareHandler } from 'hono';
+// What every function's Hono app shares: the app itself (createFunctionApp:
+// basePath, onError, notFound, CORS, the role check), reading JSON bodies,
+// and the owner a call is scoped to.
+import { Hono, type Context, type ErrorHandler, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate, type AuthConfig, type Caller } from './auth.ts';
-import { fromPgError, forbidden, invalidRequest, payloadTooLarge, QueueError } from './errors.ts';
+import { codeOfStatus, fromPgError, forbidden, invalidRequest, notFound, payloadTooLarge, QueueError } from './errors.ts';
+import type { Sql } from './db.ts';
 import type { Role } from './states.ts';
 
 /** Largest request body accepted, in bytes. (Default: 10 MiB) */
@@ -16,7 +18,7 @@ export type Claims = Caller;
 export type Env = { Variables: { claims: Claims } };
 
 /** CORS for browser clients (supabase-js sends these headers); preflights need no credentials. */
-export const corsMiddleware = () => cors({
+const corsMiddleware = () => cors({
   origin: '*',
   allowHeaders: ['authorization', 'x-client-info', 'apikey', 'content-type'],
   allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
@@ -44,7 +46,7 @@ export async function readJson(c: Context): Promise<unknown> {
  * and the user's `sub`) for ownerOf. The functions run with verify_jwt =
  * false: this is the only check.
  */
-export function requireRole(auth: AuthConfig, ...roles: Role[]): MiddlewareHandler<Env> {
+function requireRole(auth: AuthConfig, ...roles: Role[]): MiddlewareHandler<Env> {
   return async (c, next) => {
     const claims = await authenticate(auth, c.req.raw.headers, roles);
     if (!roles.includes(claims.role as Role)) {
@@ -80,21 +82,61 @@ export function ownerOf(claims: Claims): string | null {
   return sub;
 }
 
-export function errorBody(err: QueueError) {
+function errorBody(err: QueueError) {
   return { error: { code: err.code, message: err.message, ...(err.details !== undefined && { details: err.details }) } };
 }
 
-/** The one error handler: QueueErrors and mapped SQLSTATEs keep their status; the rest is a 500. */
+/**
+ * The one error handler: a QueueError or a mapped SQLSTATE answers with its
+ * code's status (a 5xx one is logged with its cause); Hono's own 4xx keeps
+ * its status, with the code of that status; anything else is logged and
+ * answers 500 internal.
+ */
 export const onError: ErrorHandler = (err, c) => {
   const known = err instanceof QueueError ? err : fromPgError(err);
-  if (known) return c.json(errorBody(known), known.status);
+  if (known) {
+    if (known.status >= 500) console.error(known); // with its cause, if any
+    return c.json(errorBody(known), known.status);
+  }
   if (err instanceof HTTPException && err.status < 500) {
-    return c.json(errorBody(new QueueError(err.status as 400, 'invalid_request', err.message || 'Bad request.')), err.status);
+    return c.json(errorBody(new QueueError(codeOfStatus(err.status), err.message || 'Bad request.', { cause: err })), err.status);
   }
   console.error(err);
-  return c.json(errorBody(new QueueError(500, 'internal', 'The queue failed to handle this request; it has been logged.')), 500);
+  return c.json(errorBody(new QueueError('internal', 'The queue failed to handle this request; it has been logged.')), 500);
 };
 
 /** Unknown routes get the same error shape. */
-export const notFoundHandler = (c: Context) =>
-  c.json(errorBody(new QueueError(404, 'not_found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)), 404);
+const notFoundHandler = (c: Context) => {
+  const err = notFound(`No route for ${c.req.method} ${new URL(c.req.url).pathname}.`);
+  return c.json(errorBody(err), err.status);
+};
+
+export interface FunctionAppOptions {
+  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
+  auth: AuthConfig;
+  /** The roles that may call every route of the function (requireRole). */
+  roles: readonly Role[];
+  /** Answer browsers' CORS preflights and add CORS headers (corsMiddleware). (Default: true) */
+  cors?: boolean;
+}
+
+/**
+ * A function's Hono app under `/<name>`, with what every function has: the
+ * one onError and notFound, CORS unless `cors` is false (dispatch is called
+ * by pg_net only), and the role check in front of every route.
+ */
+export function createFunctionApp<N extends string>(name: N, options: FunctionAppOptions) {
+  const app = new Hono<Env>().basePath(`/${name}` as `/${N}`);
+  app.onError(onError);
+  app.notFound(notFoundHandler);
+  if (options.cors ?? true) app.use('*', corsMiddleware());
+  app.use('*', requireRole(options.auth, ...options.roles));
+  return app;
+}
+
+/** What a function that serves the queue's rows needs (enqueue, events, handlers, schedules). */
+export interface QueueFunctionDeps {
+  sql: Sql;
+  /** Who may call: the project's keys and JWKS (authConfigFromEnv). */
+  auth: AuthConfig;
+}

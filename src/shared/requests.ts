@@ -1,4 +1,4 @@
-// The optional fields of the requests that enqueue events and register
+// The optional fields of the requests that enqueue events and create
 // handlers, documented once: the SDK takes them as options, and the edge's
 // parsers (src/shared/validate) produce them.
 import type { HandlerKind } from './states.ts';
@@ -23,11 +23,11 @@ export interface EnqueueOptions {
   backoff_max_ms?: number;
 }
 
-/** The policy fields of a handler (registry). */
+/** The policy fields of a handler (queue.handlers). */
 export interface HandlerPolicy {
-  /** Where it runs: `code` (built into dispatch), `function` (an edge function of this project), `url` (any http(s) endpoint). (Default: none; required to register) */
+  /** Where it runs: `code` (built into dispatch), `function` (an edge function of this project), `url` (any http(s) endpoint). (Default: none; required to create) */
   kind?: HandlerKind;
-  /** The code handler's key, the function's name, or the URL. (Default: none; required to register) */
+  /** The code handler's key, the function's name, or the URL. (Default: none; required to create) */
   target?: string;
   /** Attempts before an event is dead, 1-100. (Default: 5) */
   max_attempts?: number;

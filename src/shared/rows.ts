@@ -54,7 +54,7 @@ export interface EnqueuedOf<T> {
   created: boolean;
 }
 
-/** A registered handler (queue.handlers). */
+/** A handler (queue.handlers). */
 export interface HandlerRowOf<T> {
   name: string;
   kind: HandlerKind;

@@ -5,7 +5,7 @@
 //
 //   const events = defineEvents({ Addition: { x: 'number', y: 'number' } });
 //   type Payloads = PayloadsOf<typeof events>; // { Addition: { x: number; y: number } }
-import type { Json } from './validate.ts';
+import type { Json } from './json.ts';
 
 /** The value types a field may have. `json` is any JSON value. */
 export const FIELD_TYPES = ['string', 'number', 'integer', 'boolean', 'json'] as const;

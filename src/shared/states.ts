@@ -25,9 +25,5 @@ export type HeartbeatStatus = (typeof HEARTBEAT_STATUSES)[number];
 export const HANDLER_KINDS = ['code', 'function', 'url'] as const;
 export type HandlerKind = (typeof HANDLER_KINDS)[number];
 
-/** The API roles a Supabase JWT carries. */
-export const ROLES = ['anon', 'authenticated', 'service_role'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const isEventState = (s: unknown): s is EventState => EVENT_STATES.includes(s as EventState);
-export const isFinalState = (s: unknown): s is FinalState => FINAL_STATES.includes(s as FinalState);
+/** The API roles a Supabase credential grants (auth.ts); the roles themselves are the platform's. */
+export type Role = 'anon' | 'authenticated' | 'service_role';

@@ -1,7 +1,6 @@
 // Request validation, once, at the edge. Messages are sentences a user can act
 // on. The database's constraints are the real guard; these parsers exist so
 // that bad input gets a precise 400 before anything is sent to Postgres.
-export type { Json } from './json.ts';
 export { MAX_BATCH, parseEnqueue, type EnqueueItem } from './validate/enqueue.ts';
 export { parseHandler, type HandlerInput } from './validate/handler.ts';
 export { parseId, parseListQuery, type ListQuery } from './validate/query.ts';

@@ -1,6 +1,6 @@
 // README example: a code handler typed and validated by a schema.
 import { defineHandler, type HandlerContext } from '../../functions/dispatch/code-handlers.ts';
-import { defineSchema } from '../../src/shared/sdk/index.ts';
+import { defineSchema } from '../../src/sdk/index.ts';
 
 // #region readme
 const Welcome = defineHandler(defineSchema({ email: 'string', name: 'string?' }), ({ email, name }, ctx) => {

@@ -1,6 +1,6 @@
 // README example: enqueue one event, wait for its result; options; a batch.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { builtinEvents, createQueue } from '../../src/shared/sdk/index.ts';
+import { builtinEvents, createQueue } from '../../src/sdk/index.ts';
 
 export async function run(supabase: SupabaseClient) {
   // #region readme

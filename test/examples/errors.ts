@@ -1,6 +1,6 @@
 // README example: every failure is a QueueError with a stable code.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { createQueue, QueueError } from '../../src/shared/sdk/index.ts';
+import { createQueue, QueueError } from '../../src/sdk/index.ts';
 
 export async function run(supabase: SupabaseClient) {
   // #region readme

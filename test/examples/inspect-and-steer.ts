@@ -1,6 +1,6 @@
 // README example: read events and their runs, retry, redrive, cancel, stats.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { builtinEvents, createQueue } from '../../src/shared/sdk/index.ts';
+import { builtinEvents, createQueue } from '../../src/sdk/index.ts';
 
 export async function run(supabase: SupabaseClient) {
   // #region readme

@@ -1,6 +1,6 @@
 // README example: hear an event's changes as they commit.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { builtinEvents, createQueue, type EventState } from '../../src/shared/sdk/index.ts';
+import { builtinEvents, createQueue, type EventState } from '../../src/sdk/index.ts';
 
 export async function run(supabase: SupabaseClient) {
   // #region readme

@@ -1,7 +1,7 @@
 // README example: declare event payloads once; enqueue is checked at compile
 // time, and at run time before anything is sent.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { createQueue, defineEvents } from '../../src/shared/sdk/index.ts';
+import { createQueue, defineEvents } from '../../src/sdk/index.ts';
 
 export async function run(supabase: SupabaseClient) {
   // #region readme

@@ -14,12 +14,13 @@ export interface TestDispatcher extends Dispatcher {
 }
 
 export function testDispatcher(
-  opts: { drain?: DrainOptions; budget?: BudgetOptions; sql?: Sql; dbUrl?: string } = {},
+  opts: { drain?: DrainOptions; budget?: BudgetOptions; sql?: Sql; dbUrl?: string; heartbeatMs?: number } = {},
 ): TestDispatcher {
   const sql = opts.sql ?? connect(opts.dbUrl ?? stack.dbUrl, { max: 3 });
   const dispatcher = createDispatcher({
     sql,
     budget: createWorkerBudget(opts.budget),
+    heartbeatMs: opts.heartbeatMs,
     drain: { idleMs: 500, ...opts.drain },
     listen: async (onNotify) => (await sql.listen(EVENTS_CHANNEL, onNotify)).unlisten,
     run: { codeHandlers, functionsUrl: stack.functionsUrl, secretKey: stack.secretKey, fetch },

@@ -4,7 +4,7 @@ import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { inject } from 'vitest';
 import WebSocket from 'ws';
 import type { AuthConfig } from '../../src/shared/auth.ts';
-import { connect, type QueueEvent, type Run, type Sql } from '../../src/shared/db.ts';
+import { claim, connect, release, type Claimed, type QueueEvent, type Run, type Sql } from '../../src/shared/db.ts';
 import { FINAL_STATES, type EventState } from '../../src/shared/states.ts';
 import { localJwks, userJwt } from '../../platform/keys/keys.ts';
 
@@ -64,6 +64,37 @@ export async function call(path: string, init: RequestInit & { key?: string | nu
 export async function registerHandler(sql: Sql, handler: Record<string, unknown> & { name: string }) {
   await sql`delete from queue.handlers where name = ${handler.name}`;
   await sql`select queue.create_handler(${sql.json(handler as any)}::jsonb)`;
+}
+
+/**
+ * Claims the events `eventIds` (queue.claim, as `worker`) and nothing else:
+ * whatever else was due and got claimed with them is handed straight back,
+ * unspent (queue.release of an undelivered attempt). Fails if one of them
+ * was not claimed (not due, or another claimer has it).
+ */
+export async function claimOnly(sql: Sql, eventIds: number[], worker: string): Promise<Claimed[]> {
+  const rows = await claim(sql, worker, 1000);
+  const others = rows.filter((r) => !eventIds.includes(r.id));
+  if (others.length) await release(sql, others.map((r) => r.run_id));
+  const mine = rows.filter((r) => eventIds.includes(r.id));
+  if (mine.length !== eventIds.length) throw new Error(`claimed ${mine.length} of events ${eventIds.join(', ')}`);
+  return mine;
+}
+
+/**
+ * Makes the leases of `eventIds` run out now, as if their dispatcher had
+ * stopped heartbeating; with `{ reclaim: true }` queue.reclaim() runs in the
+ * same transaction, so a dispatcher's heartbeat cannot renew a lease in
+ * between, and its count is returned (else 0). The one place the tests
+ * name the lease column.
+ */
+export async function expireLeases(sql: Sql, eventIds: number[], opts: { reclaim?: boolean } = {}): Promise<number> {
+  return sql.begin(async (tx) => {
+    await tx`update queue.events set locked_until = now() - interval '1 second' where id = any(${eventIds}::bigint[])`;
+    if (!opts.reclaim) return 0;
+    const [{ reclaimed }] = await tx<{ reclaimed: number }[]>`select queue.reclaim() as reclaimed`;
+    return reclaimed;
+  });
 }
 
 export async function eventsById(sql: Sql, ids: number[]): Promise<QueueEvent[]> {

@@ -1,8 +1,21 @@
 // POST /enqueue bodies: one event or a batch.
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
-import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields, type Json } from './fields.ts';
+import type { Json } from '../json.ts';
+import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
 import type { EnqueueOptions } from '../requests.ts';
 import { parseTimestamp } from './timestamp.ts';
+
+/**
+ * The integer ranges of queue.events' CHECK constraints, for messages a
+ * caller can act on (the constraints decide; test/closed-sets.test.ts holds
+ * this table to them).
+ */
+export const EVENT_RANGES = {
+  priority: [-100, 100],
+  max_attempts: [1, 100],
+  backoff_base_ms: [0, 86_400_000],
+  backoff_max_ms: [0, 604_800_000],
+} as const satisfies Record<string, readonly [number, number]>;
 
 /** Most events one enqueue request may carry. (Default: 10000) */
 export const MAX_BATCH = 10_000;
@@ -46,12 +59,12 @@ function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): En
     const delay = integer(raw, 'delay_ms', 0, MAX_DELAY_MS, p, prefix);
     if (delay !== undefined) runAt = new Date(now + delay).toISOString();
   }
-  const priority = integer(raw, 'priority', -100, 100, p, prefix);
+  const priority = integer(raw, 'priority', ...EVENT_RANGES.priority, p, prefix);
   const key = text(raw, 'idempotency_key', 200, p, prefix);
-  const maxAttempts = integer(raw, 'max_attempts', 1, 100, p, prefix);
-  const backoffBase = integer(raw, 'backoff_base_ms', 0, 86_400_000, p, prefix);
+  const maxAttempts = integer(raw, 'max_attempts', ...EVENT_RANGES.max_attempts, p, prefix);
+  const backoffBase = integer(raw, 'backoff_base_ms', ...EVENT_RANGES.backoff_base_ms, p, prefix);
   const backoffFactor = factor(raw, 'backoff_factor', p, prefix);
-  const backoffMax = integer(raw, 'backoff_max_ms', 0, 604_800_000, p, prefix);
+  const backoffMax = integer(raw, 'backoff_max_ms', ...EVENT_RANGES.backoff_max_ms, p, prefix);
   if (!p.ok) return undefined;
   return {
     name: name as string,

@@ -1,6 +1,6 @@
 // The building blocks every request parser uses: problems collected as
 // "field: message" so that one response names them all, and typed readers.
-import { jsonDepth, type Json } from '../json.ts';
+import { jsonDepth } from '../json.ts';
 
 export type Obj = Record<string, unknown>;
 
@@ -8,8 +8,6 @@ export type Obj = Record<string, unknown>;
 export const NAME_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
 
 export const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-export type { Json };
 
 /** Deepest nesting of objects and arrays accepted in props (the props object itself is depth 1). (Default: 64) */
 export const MAX_PROPS_DEPTH = 64;

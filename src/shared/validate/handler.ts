@@ -1,4 +1,4 @@
-// POST /registry and PATCH /registry/:name bodies.
+// POST /handlers and PATCH /handlers/:name bodies.
 import { invalidRequest } from '../errors.ts';
 import type { HandlerPolicy } from '../requests.ts';
 import { HANDLER_KINDS, type HandlerKind } from '../states.ts';
@@ -12,7 +12,23 @@ const HANDLER_FIELDS = [
   'concurrency_limit', 'rate_limit', 'rate_period_ms', 'timeout_ms', 'enabled',
 ] as const;
 
-/** A handler for POST /registry (create) or PATCH /registry/:name (update). */
+/** A handler for POST /handlers (create) or PATCH /handlers/:name (update). */
+
+/**
+ * The integer ranges of queue.handlers' CHECK constraints, for messages a
+ * caller can act on (the constraints decide; test/closed-sets.test.ts holds
+ * this table to them).
+ */
+export const HANDLER_RANGES = {
+  max_attempts: [1, 100],
+  backoff_base_ms: [0, 86_400_000],
+  backoff_max_ms: [0, 604_800_000],
+  timeout_ms: [100, 185_000],
+  concurrency_limit: [1, 10_000],
+  rate_limit: [1, 100_000],
+  rate_period_ms: [100, 86_400_000],
+} as const satisfies Record<string, readonly [number, number]>;
+
 export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerInput {
   if (!isObject(body)) throw invalidRequest('The request body must be a JSON object describing the handler.');
   const p = new Problems();
@@ -36,10 +52,8 @@ export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerI
     if (target !== undefined && kind === 'function' && !/^[A-Za-z0-9_-]{1,100}$/.test(target)) p.add('target', 'must be an edge function name for kind "function".');
     if (target !== undefined) out.target = target;
   }
-  const ints: Array<[keyof HandlerInput & string, number, number]> = [
-    ['max_attempts', 1, 100], ['backoff_base_ms', 0, 86_400_000], ['backoff_max_ms', 0, 604_800_000], ['timeout_ms', 100, 185_000],
-  ];
-  for (const [key, min, max] of ints) {
+  for (const key of ['max_attempts', 'backoff_base_ms', 'backoff_max_ms', 'timeout_ms'] as const) {
+    const [min, max] = HANDLER_RANGES[key];
     const v = integer(body, key, min, max, p);
     if (v !== undefined) (out as Record<string, unknown>)[key] = v;
   }
@@ -51,10 +65,8 @@ export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerI
     else out.backoff_jitter = j;
   }
   // Limits: a number sets one; null (update) removes it. Rate limits come as a pair.
-  const limits: Array<[keyof HandlerInput & string, number, number]> = [
-    ['concurrency_limit', 1, 10_000], ['rate_limit', 1, 100_000], ['rate_period_ms', 100, 86_400_000],
-  ];
-  for (const [key, min, max] of limits) {
+  for (const key of ['concurrency_limit', 'rate_limit', 'rate_period_ms'] as const) {
+    const [min, max] = HANDLER_RANGES[key];
     if (body[key] === null) (out as Record<string, unknown>)[key] = null;
     else {
       const v = integer(body, key, min, max, p);

@@ -1,6 +1,7 @@
 // POST /schedules and POST /events/redrive bodies.
 import { invalidRequest } from '../errors.ts';
-import { integer, isObject, type Json, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
+import type { Json } from '../json.ts';
+import { integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
 
 export interface ScheduleInput {
   name: string;

@@ -4,8 +4,8 @@
 // It also reads the event again every `rereadMs` while it waits: hosted
 // Realtime does not guarantee delivery (a change committed just after
 // SUBSCRIBED can be missed), so the stream alone could leave it waiting.
-import { QueueError } from '../errors.ts';
-import { FINAL_STATES, type EventState } from '../states.ts';
+import { notFound, QueueError } from '../shared/errors.ts';
+import { FINAL_STATES, type EventState } from '../shared/states.ts';
 import type { EventRow, EventWithRuns } from './rows.ts';
 import { subscribe, type Unsubscribe } from './subscribe.ts';
 import type { SupabaseLike } from './supabase-like.ts';
@@ -46,9 +46,9 @@ export function waitFor(
       void unsubscribe?.().catch(() => {});
       settle();
     };
-    const timer = setTimeout(() => finish(() => reject(new QueueError(503, 'timeout',
+    const timer = setTimeout(() => finish(() => reject(new QueueError('timeout',
       `Event ${id} did not reach ${states.join(' or ')} within ${timeoutMs} ms${last ? `; it is ${last.state}` : ''}.`,
-      last ? { event: last } : undefined))), timeoutMs);
+      { details: last ? { event: last } : undefined }))), timeoutMs);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -62,7 +62,7 @@ export function waitFor(
     reread = setInterval(() => { if (confirmed && !done) void read(); }, options.rereadMs ?? 5000);
     subscribe(client, { id }, (change) => {
       if (change.type !== 'DELETE') consider(change.event);
-      else finish(() => reject(new QueueError(404, 'not_found', `Event ${id} was deleted (pruned) while waiting for it.`)));
+      else finish(() => reject(notFound(`Event ${id} was deleted (pruned) while waiting for it.`)));
     }, {
       onStatus: (status) => {
         if (status === 'SUBSCRIBED' && confirmed && !done) void read();

@@ -2,9 +2,9 @@
 // through supabase.functions.invoke (so the client's session token or key
 // goes along), its answer unwrapped, its error a rejected QueueError (never
 // a synchronous throw, even for input refused before sending).
-import { invalidRequest } from '../errors.ts';
-import type { EventSchemas, PayloadsOf } from '../schema.ts';
-import type { EventState } from '../states.ts';
+import { invalidRequest } from '../shared/errors.ts';
+import type { EventSchemas, PayloadsOf } from '../shared/schema.ts';
+import type { EventState } from '../shared/states.ts';
 import { enqueueBody } from './enqueue-body.ts';
 import type { EventFilter, HandlerPolicy, HandlerSpec, ScheduleSpec } from './options.ts';
 import type { Queue, Untyped } from './queue.ts';
@@ -79,18 +79,18 @@ export function createQueue(client: SupabaseLike, options: QueueOptions & { even
       waitFor(client, getEvent, id(eventId), states, opts),
 
     handlers: {
-      register: (handler: HandlerSpec) => call<HandlerRow>('registry', 'POST', handler),
-      list: async () => (await call<{ handlers: HandlerRow[] }>('registry')).handlers,
-      get: (name: string) => call<HandlerRow>(`registry/${segment(name)}`),
-      update: (name: string, patch: HandlerPolicy) => call<HandlerRow>(`registry/${segment(name)}`, 'PATCH', patch),
-      remove: (name: string) => call<HandlerRow>(`registry/${segment(name)}`, 'DELETE'),
+      create: (handler: HandlerSpec) => call<HandlerRow>('handlers', 'POST', handler),
+      list: async () => (await call<{ handlers: HandlerRow[] }>('handlers')).handlers,
+      get: (name: string) => call<HandlerRow>(`handlers/${segment(name)}`),
+      update: (name: string, patch: HandlerPolicy) => call<HandlerRow>(`handlers/${segment(name)}`, 'PATCH', patch),
+      delete: (name: string) => call<HandlerRow>(`handlers/${segment(name)}`, 'DELETE'),
     },
 
     schedules: {
       create: (schedule: ScheduleSpec) => call<ScheduleRow>('schedules', 'POST', schedule),
       list: async () => (await call<{ schedules: ScheduleRow[] }>('schedules')).schedules,
       get: (name: string) => call<ScheduleRow>(`schedules/${segment(name)}`),
-      remove: (name: string) => call<ScheduleRow>(`schedules/${segment(name)}`, 'DELETE'),
+      delete: (name: string) => call<ScheduleRow>(`schedules/${segment(name)}`, 'DELETE'),
     },
   };
 }

@@ -1,5 +1,5 @@
-// On-time starts without waiting for the per-minute tick: the cron job is
-// paused in the test stack and nothing here calls tick, so every run below
+// kick: on-time starts without waiting for the per-minute tick. The cron job
+// is paused in the test stack and nothing here calls tick, so every run below
 // was started by a kicked drainer. (Latency figures: npm run bench.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, db, eventsById, registerHandler, runsOf, setKicks } from './support/queue.ts';
@@ -15,7 +15,7 @@ const waitSucceeded = (id: number, timeoutMs: number) =>
     return e.state === 'succeeded' && e;
   }, timeoutMs, 50);
 
-describe('on-time starts', () => {
+describe('kick: on-time starts', () => {
   it('runs an event due now without any tick', async () => {
     const { body } = await call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: 1, y: 2 } } });
     const event = await waitSucceeded(body.id, 10_000);

@@ -1,6 +1,6 @@
 // What the routes answer, as JSON: the rows of src/shared/rows.ts with every
 // timestamp an ISO 8601 string in toISOString() form (see timestamps.ts).
-import type { AnyProps, EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from '../rows.ts';
+import type { AnyProps, EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from '../shared/rows.ts';
 
 export type { AnyProps, StatsRow };
 
@@ -18,7 +18,7 @@ export interface EventWithRuns<P = AnyProps> extends EventRow<P> {
 /** What enqueue answers per event; `created: false` when its idempotency key was seen before. */
 export type Enqueued = EnqueuedOf<string>;
 
-/** A registered handler (queue.handlers). */
+/** A handler (queue.handlers). */
 export type HandlerRow = HandlerRowOf<string>;
 
 /** A recurring event (queue.schedules). */

@@ -3,8 +3,8 @@
 // most selective given (id, then name, then state) goes to the server and the
 // rest is checked here. What a client hears follows RLS: a user, their own
 // events; the service role, all.
-import { QueueError } from '../errors.ts';
-import type { EventState } from '../states.ts';
+import { QueueError } from '../shared/errors.ts';
+import type { EventState } from '../shared/states.ts';
 import type { AnyProps, EventRow } from './rows.ts';
 import { isoTimestamps } from './timestamps.ts';
 import type { ChannelStatus, SupabaseLike } from './supabase-like.ts';
@@ -103,7 +103,7 @@ export async function subscribe<P = AnyProps>(
           subscribed = true;
           resolve();
         } else if (!subscribed) {
-          reject(new QueueError(503, 'unavailable', `Realtime refused the subscription to queue.events (${status}${error ? `: ${error.message}` : ''}).`));
+          reject(new QueueError('unavailable', `Realtime refused the subscription to queue.events (${status}${error ? `: ${error.message}` : ''}).`, { cause: error }));
         }
       }, options.timeoutMs ?? 10_000);
     });

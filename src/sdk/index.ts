@@ -6,8 +6,8 @@ export type { AnyProps, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow
 export type { EventChange, SubscribeFilter, SubscribeOptions, Unsubscribe } from './subscribe.ts';
 export { WAIT_STATES, type WaitOptions } from './wait-for.ts';
 export type { SupabaseLike } from './supabase-like.ts';
-export { builtinEvents } from './builtin-events.ts';
-export { QueueError } from '../errors.ts';
-export { defineEvents, defineSchema, type EventSchemas, type FieldSpec, type Infer, type PayloadsOf, type Schema, type Shape } from '../schema.ts';
-export { EVENT_STATES, FINAL_STATES, type EventState, type HandlerKind, type RunOutcome } from '../states.ts';
-export type { Json } from '../validate.ts';
+export { builtinEvents } from '../shared/builtin-events.ts';
+export { QueueError } from '../shared/errors.ts';
+export { defineEvents, defineSchema, type EventSchemas, type FieldSpec, type Infer, type PayloadsOf, type Schema, type Shape } from '../shared/schema.ts';
+export { EVENT_STATES, FINAL_STATES, type EventState, type HandlerKind, type RunOutcome } from '../shared/states.ts';
+export type { Json } from '../shared/json.ts';

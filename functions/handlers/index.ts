@@ -8,4 +8,4 @@ if (!dbUrl) throw new Error('SUPABASE_DB_URL is not set');
 
 const auth = authConfigFromEnv((name) => Deno.env.get(name));
 
-Deno.serve(createApp({ sql: connect(dbUrl, { name: 'supaqueue-registry' }), auth }).fetch);
+Deno.serve(createApp({ sql: connect(dbUrl, { name: 'supaqueue-handlers' }), auth }).fetch);

@@ -1,6 +1,6 @@
 // The Queue interface: every route of the queue as a typed method. `E` maps
 // event names to their props' types; untyped, any name and JSON props go.
-import type { EventState } from '../states.ts';
+import type { EventState } from '../shared/states.ts';
 import type { EnqueueOptions, EventFilter, HandlerPolicy, HandlerSpec, ScheduleSpec } from './options.ts';
 import type { AnyProps, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
 import type { EventChange, SubscribeFilter, SubscribeOptions, Unsubscribe } from './subscribe.ts';
@@ -30,7 +30,12 @@ export interface Queue<E extends object = Untyped> {
   listEvents(filter?: EventFilter): Promise<EventPage>;
   /** Every event that fits the filter, newest first, fetching page after page as the loop asks. */
   eachEvent(filter?: EventFilter): AsyncIterable<EventRow>;
-  /** scheduled|queued → cancelled (POST /events/:id/cancel); QueueError `conflict` (409) in any other state. */
+  /**
+   * Cancels an event (POST /events/:id/cancel): scheduled|queued → cancelled at once; processing →
+   * `cancel_requested_at` set and the row returned still processing: the attempt is stopped at its
+   * next heartbeat and the event ends cancelled (unless that attempt succeeds first), never retried.
+   * QueueError `conflict` (409) once it has ended (succeeded, dead, cancelled).
+   */
   cancel(id: number): Promise<EventRow>;
   /** dead|cancelled → queued with a fresh attempt budget (POST /events/:id/retry); `conflict` (409) otherwise. */
   retry(id: number): Promise<EventRow>;
@@ -55,18 +60,18 @@ export interface Queue<E extends object = Untyped> {
    */
   waitFor(id: number, states?: readonly EventState[], options?: WaitOptions): Promise<EventRow>;
 
-  /** The registry: which handler runs each event name. Service role only. */
+  /** Which handler runs each event name (queue.handlers). Service role only. */
   readonly handlers: {
-    /** Registers a handler (POST /registry); `conflict` when the name has one. */
-    register(handler: HandlerSpec): Promise<HandlerRow>;
-    /** Every handler, by name (GET /registry). */
+    /** Creates a handler (POST /handlers); `conflict` when the name has one. */
+    create(handler: HandlerSpec): Promise<HandlerRow>;
+    /** Every handler, by name (GET /handlers). */
     list(): Promise<HandlerRow[]>;
-    /** One handler (GET /registry/:name); `not_found` when none. */
+    /** One handler (GET /handlers/:name); `not_found` when none. */
     get(name: string): Promise<HandlerRow>;
-    /** Changes any field but the name (PATCH /registry/:name). */
+    /** Changes any field but the name (PATCH /handlers/:name). */
     update(name: string, patch: HandlerPolicy): Promise<HandlerRow>;
-    /** Removes a handler (DELETE /registry/:name); its events stay, and queued ones wait for a handler. */
-    remove(name: string): Promise<HandlerRow>;
+    /** Deletes a handler (DELETE /handlers/:name); its events stay, and queued ones wait for a handler. */
+    delete(name: string): Promise<HandlerRow>;
   };
 
   /** Recurring events. Service role only. */
@@ -77,7 +82,7 @@ export interface Queue<E extends object = Untyped> {
     list(): Promise<ScheduleRow[]>;
     /** One schedule (GET /schedules/:name); `not_found` when none. */
     get(name: string): Promise<ScheduleRow>;
-    /** Removes one (DELETE /schedules/:name); events it already enqueued stay. */
-    remove(name: string): Promise<ScheduleRow>;
+    /** Deletes one (DELETE /schedules/:name); events it already enqueued stay. */
+    delete(name: string): Promise<ScheduleRow>;
   };
 }

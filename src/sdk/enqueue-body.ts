@@ -1,8 +1,8 @@
 // The JSON body of one enqueued event, checked against its schema first when
 // the queue was given one: a bad payload fails here, with the same sentence
 // dispatch would store on the run, and nothing is sent.
-import { invalidRequest } from '../errors.ts';
-import type { EventSchemas } from '../schema.ts';
+import { invalidRequest } from '../shared/errors.ts';
+import type { EventSchemas } from '../shared/schema.ts';
 import type { EnqueueOptions } from './options.ts';
 
 export function enqueueBody(

@@ -1,12 +1,12 @@
 // The options of the SDK's calls. Each states its default; the field names
 // are the routes' own (snake_case), so a call reads like its JSON body.
-import type { EnqueueOptions, HandlerPolicy } from '../requests.ts';
-import type { EventState, HandlerKind } from '../states.ts';
+import type { EnqueueOptions, HandlerPolicy } from '../shared/requests.ts';
+import type { EventState, HandlerKind } from '../shared/states.ts';
 
 export type { EnqueueOptions, HandlerPolicy };
 import type { AnyProps } from './rows.ts';
 
-/** A handler to register: its event name, kind and target, and any policy field. */
+/** A handler to create (POST /handlers): its event name, kind and target, and any policy field. */
 export interface HandlerSpec extends HandlerPolicy {
   /** The event name it handles: 1-100 letters, digits or _ . : - starting with a letter. */
   name: string;

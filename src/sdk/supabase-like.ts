@@ -1,5 +1,5 @@
 // The parts of a supabase-js client the SDK uses, described structurally so
-// that src/shared needs no import of '@supabase/supabase-js': any
+// that it needs no import of '@supabase/supabase-js': any
 // SupabaseClient (Node, Deno, browsers) fits, and so does a stand-in.
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

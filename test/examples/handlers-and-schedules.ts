@@ -1,12 +1,12 @@
 // README example: handlers and schedules (service role).
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { builtinEvents, createQueue } from '../../src/shared/sdk/index.ts';
+import { builtinEvents, createQueue } from '../../src/sdk/index.ts';
 
 export async function run(supabase: SupabaseClient) {
   // #region readme
   const queue = createQueue(supabase, { events: builtinEvents }); // supabase: a service_role client
 
-  await queue.handlers.register({ name: 'Welcome', kind: 'url', target: 'https://example.com/hooks/welcome', max_attempts: 3 });
+  await queue.handlers.create({ name: 'Welcome', kind: 'url', target: 'https://example.com/hooks/welcome', max_attempts: 3 });
   await queue.handlers.update('Welcome', { timeout_ms: 10_000 });
   const handlers = await queue.handlers.list(); // every handler, by name
 
@@ -15,8 +15,8 @@ export async function run(supabase: SupabaseClient) {
   });
   const nightly = await queue.schedules.get('nightly-sum'); // nightly.next_run_at: the next 03:00 in Paris
 
-  await queue.schedules.remove('nightly-sum');
-  await queue.handlers.remove('Welcome');
+  await queue.schedules.delete('nightly-sum');
+  await queue.handlers.delete('Welcome');
   // #endregion
   return { handlers, nightly, schedules: await queue.schedules.list() };
 }
