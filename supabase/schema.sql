@@ -39,7 +39,7 @@ CREATE TYPE queue._claimed AS (
 	attempt integer,
 	priority smallint,
 	run_at timestamp with time zone,
-	locked_until timestamp with time zone,
+	lease_until timestamp with time zone,
 	owner uuid,
 	kind queue.handler_kind,
 	target text,
@@ -98,6 +98,68 @@ CREATE FUNCTION queue._backoff(p_attempt integer, p_base_ms integer, p_factor nu
     least(p_max_ms::numeric, p_base_ms * power(p_factor, greatest(p_attempt - 1, 0)))
       * (1 - p_jitter + 2 * p_jitter * random()::numeric)
   ) / 1000.0)
+$$;
+
+--
+-- Name: handlers; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.handlers (
+    name text NOT NULL,
+    kind queue.handler_kind NOT NULL,
+    target text NOT NULL,
+    max_attempts integer DEFAULT 5 NOT NULL,
+    backoff_base_ms integer DEFAULT 1000 NOT NULL,
+    backoff_factor numeric DEFAULT 2 NOT NULL,
+    backoff_max_ms integer DEFAULT 3600000 NOT NULL,
+    backoff_jitter numeric DEFAULT 0.2 NOT NULL,
+    concurrency_limit integer,
+    rate_limit integer,
+    rate_period_ms integer,
+    timeout_ms integer DEFAULT 30000 NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT handlers_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
+    CONSTRAINT handlers_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
+    CONSTRAINT handlers_backoff_jitter_range CHECK (((backoff_jitter >= (0)::numeric) AND (backoff_jitter <= (1)::numeric))),
+    CONSTRAINT handlers_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
+    CONSTRAINT handlers_concurrency_limit_range CHECK (((concurrency_limit >= 1) AND (concurrency_limit <= 10000))),
+    CONSTRAINT handlers_function_target CHECK (((kind <> 'function'::queue.handler_kind) OR (target ~ '^[A-Za-z0-9_-]{1,100}$'::text))),
+    CONSTRAINT handlers_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
+    CONSTRAINT handlers_name_format CHECK ((name ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,99}$'::text)),
+    CONSTRAINT handlers_rate_limit_complete CHECK (((rate_limit IS NULL) = (rate_period_ms IS NULL))),
+    CONSTRAINT handlers_rate_limit_range CHECK (((rate_limit >= 1) AND (rate_limit <= 100000))),
+    CONSTRAINT handlers_rate_period_range CHECK (((rate_period_ms >= 100) AND (rate_period_ms <= 86400000))),
+    CONSTRAINT handlers_target_length CHECK (((char_length(target) >= 1) AND (char_length(target) <= 2000))),
+    CONSTRAINT handlers_timeout_range CHECK (((timeout_ms >= 100) AND (timeout_ms <= 185000))),
+    CONSTRAINT handlers_url_target CHECK (((kind <> 'url'::queue.handler_kind) OR (target ~ '^https?://'::text)))
+);
+
+--
+-- Name: TABLE handlers; Type: COMMENT; Schema: queue; Owner: -
+--
+
+COMMENT ON TABLE queue.handlers IS 'The registry: which handler runs the events of each name, and its retry/timeout policy.';
+
+--
+-- Name: _check_timeout(queue.handlers); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._check_timeout(p_handler queue.handlers) RETURNS queue.handlers
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_max integer := (select s.max_timeout_ms from queue.settings s);
+begin
+  if p_handler.timeout_ms > v_max then
+    raise exception using errcode = '23514',
+      message = format('timeout_ms must be at most %s (queue.settings.max_timeout_ms): an attempt has to end inside the dispatch worker that runs it.', v_max),
+      constraint = 'handlers_timeout_range';
+  end if;
+  return p_handler;
+end;
 $$;
 
 --
@@ -273,6 +335,14 @@ CREATE FUNCTION queue._drain_lock_key() RETURNS bigint
     AS $$ select 7428170135::bigint $$;
 
 --
+-- Name: _is_final(queue.event_state); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._is_final(p_state queue.event_state) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$ select p_state in ('succeeded', 'dead', 'cancelled') $$;
+
+--
 -- Name: events; Type: TABLE; Schema: queue; Owner: -
 --
 
@@ -289,8 +359,8 @@ CREATE TABLE queue.events (
     backoff_factor numeric,
     backoff_max_ms integer,
     cancel_requested_at timestamp with time zone,
-    locked_until timestamp with time zone,
-    locked_by text,
+    lease_until timestamp with time zone,
+    leased_by text,
     last_error jsonb,
     result jsonb,
     idempotency_key text,
@@ -302,9 +372,9 @@ CREATE TABLE queue.events (
     CONSTRAINT events_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
     CONSTRAINT events_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
     CONSTRAINT events_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
-    CONSTRAINT events_finished_iff_final CHECK (((state = ANY (ARRAY['succeeded'::queue.event_state, 'dead'::queue.event_state, 'cancelled'::queue.event_state])) = (finished_at IS NOT NULL))),
+    CONSTRAINT events_finished_iff_final CHECK ((queue._is_final(state) = (finished_at IS NOT NULL))),
     CONSTRAINT events_idempotency_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 200))),
-    CONSTRAINT events_lease_iff_processing CHECK (((state = 'processing'::queue.event_state) = ((locked_until IS NOT NULL) AND (locked_by IS NOT NULL)))),
+    CONSTRAINT events_lease_iff_processing CHECK (((state = 'processing'::queue.event_state) = ((lease_until IS NOT NULL) AND (leased_by IS NOT NULL)))),
     CONSTRAINT events_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
     CONSTRAINT events_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT events_priority_range CHECK (((priority >= '-100'::integer) AND (priority <= 100))),
@@ -341,6 +411,29 @@ end;
 $$;
 
 --
+-- Name: _handler_defaults(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._handler_defaults() RETURNS queue.handlers
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_row queue.handlers;
+begin
+  execute (
+    select 'select ' || string_agg(
+             coalesce(pg_get_expr(d.adbin, d.adrelid), 'null') || '::' || format_type(a.atttypid, a.atttypmod),
+             ', ' order by a.attnum)
+      from pg_attribute a
+      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+     where a.attrelid = 'queue.handlers'::regclass and a.attnum > 0 and not a.attisdropped
+  ) into v_row;
+  return v_row;
+end;
+$$;
+
+--
 -- Name: _kick_horizon(); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -358,6 +451,9 @@ CREATE FUNCTION queue._kick_on_insert() RETURNS trigger
     AS $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
+    -- A running drainer LISTENs on this channel (delivered at commit) and
+    -- claims at once; kick() starts one when none is running.
+    perform pg_notify('queue_events', '');
     perform queue.kick();
   end if;
   return null;
@@ -371,6 +467,51 @@ $$;
 CREATE FUNCTION queue._lease() RETURNS interval
     LANGUAGE sql IMMUTABLE
     AS $$ select interval '30 seconds' $$;
+
+--
+-- Name: _post_dispatch(text, jsonb); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._post_dispatch(p_path text, p_body jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_url text := queue._secret('project_url');
+  v_key text := queue._secret('secret_key');
+begin
+  if v_url is null or v_key is null then
+    return null;
+  end if;
+  return net.http_post(
+    url := rtrim(v_url, '/') || '/functions/v1/dispatch' || p_path,
+    body := p_body,
+    headers := jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key),
+    timeout_milliseconds := 10000
+  );
+end;
+$$;
+
+--
+-- Name: _private_functions(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._private_functions() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_routine regprocedure;
+begin
+  for v_routine in
+    select c.objid::regprocedure
+      from pg_event_trigger_ddl_commands() c
+     where c.object_type in ('function', 'procedure') and c.schema_name = 'queue'
+  loop
+    execute format('revoke execute on routine %s from public, anon, authenticated', v_routine);
+  end loop;
+end;
+$$;
 
 --
 -- Name: _requeue(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
@@ -407,6 +548,40 @@ CREATE FUNCTION queue._secret(p_name text) RETURNS text
 $$;
 
 --
+-- Name: _tick_schedule(text); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._tick_schedule(p_cron_version text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case
+           when string_to_array(split_part(p_cron_version, '-', 1), '.')::integer[] >= array[1, 5]
+             then '10 seconds'
+           else '* * * * *'
+         end
+$$;
+
+--
+-- Name: _undeliver(bigint); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._undeliver(p_run_id bigint) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  with gone as (
+    delete from queue.runs r
+     where r.id = p_run_id and r.outcome = 'running' and r.delivered_at is null
+    returning r.event_id
+  )
+  update queue.events e
+     set state = 'queued', attempts = e.attempts - 1, lease_until = null, leased_by = null, updated_at = now()
+    from gone
+   where e.id = gone.event_id and e.state = 'processing'
+$$;
+
+--
 -- Name: cancel(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -418,7 +593,7 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state in ('succeeded', 'dead', 'cancelled') then
+  if queue._is_final(v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
   end if;
@@ -506,8 +681,8 @@ begin
     update queue.events e
        set state = 'processing',
            attempts = e.attempts + 1,
-           locked_by = p_worker,
-           locked_until = clock_timestamp() + queue._lease(),
+           leased_by = p_worker,
+           lease_until = clock_timestamp() + queue._lease(),
            updated_at = now()
       from due
      where e.id = due.id
@@ -518,7 +693,7 @@ begin
     select c.id, c.name, c.attempts, p_worker from claimed c
     returning queue.runs.id as run_id, queue.runs.event_id
   )
-  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.locked_until, c.owner,
+  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.lease_until, c.owner,
          h.kind, h.target, h.timeout_ms
     from claimed c
     join runs r on r.event_id = c.id
@@ -532,74 +707,15 @@ $$;
 --
 
 CREATE FUNCTION queue.complete(p_run_id bigint, p_result jsonb DEFAULT NULL::jsonb) RETURNS queue.event_state
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_event_id bigint;
-begin
-  -- Lock order everywhere: the event row, then its run (see fail, reclaim).
-  perform 1 from queue.events e
-   where e.id = (select r.event_id from queue.runs r where r.id = p_run_id)
-     for update;
-
-  update queue.runs r
-     set outcome = 'succeeded', result = p_result, finished_at = clock_timestamp()
-   where r.id = p_run_id and r.outcome = 'running'
-  returning r.event_id into v_event_id;
-  if not found then
-    return null;
-  end if;
-
-  update queue.events e
-     set state = 'succeeded', result = p_result, locked_until = null, locked_by = null,
-         finished_at = now(), updated_at = now()
-   where e.id = v_event_id and e.state = 'processing';
-  return 'succeeded';
-end;
+  select s.state
+    from queue.settle(jsonb_build_array(
+           jsonb_build_object('run_id', p_run_id, 'outcome', 'succeeded')
+           || case when p_result is null then '{}'::jsonb else jsonb_build_object('result', p_result) end
+         )) s
 $$;
-
---
--- Name: handlers; Type: TABLE; Schema: queue; Owner: -
---
-
-CREATE TABLE queue.handlers (
-    name text NOT NULL,
-    kind queue.handler_kind NOT NULL,
-    target text NOT NULL,
-    max_attempts integer DEFAULT 5 NOT NULL,
-    backoff_base_ms integer DEFAULT 1000 NOT NULL,
-    backoff_factor numeric DEFAULT 2 NOT NULL,
-    backoff_max_ms integer DEFAULT 3600000 NOT NULL,
-    backoff_jitter numeric DEFAULT 0.2 NOT NULL,
-    concurrency_limit integer,
-    rate_limit integer,
-    rate_period_ms integer,
-    timeout_ms integer DEFAULT 30000 NOT NULL,
-    enabled boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT handlers_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
-    CONSTRAINT handlers_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
-    CONSTRAINT handlers_backoff_jitter_range CHECK (((backoff_jitter >= (0)::numeric) AND (backoff_jitter <= (1)::numeric))),
-    CONSTRAINT handlers_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
-    CONSTRAINT handlers_concurrency_limit_range CHECK (((concurrency_limit >= 1) AND (concurrency_limit <= 10000))),
-    CONSTRAINT handlers_function_target CHECK (((kind <> 'function'::queue.handler_kind) OR (target ~ '^[A-Za-z0-9_-]{1,100}$'::text))),
-    CONSTRAINT handlers_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
-    CONSTRAINT handlers_name_format CHECK ((name ~ '^[A-Za-z][A-Za-z0-9_.:-]{0,99}$'::text)),
-    CONSTRAINT handlers_rate_limit_complete CHECK (((rate_limit IS NULL) = (rate_period_ms IS NULL))),
-    CONSTRAINT handlers_rate_limit_range CHECK (((rate_limit >= 1) AND (rate_limit <= 100000))),
-    CONSTRAINT handlers_rate_period_range CHECK (((rate_period_ms >= 100) AND (rate_period_ms <= 86400000))),
-    CONSTRAINT handlers_target_length CHECK (((char_length(target) >= 1) AND (char_length(target) <= 2000))),
-    CONSTRAINT handlers_timeout_range CHECK (((timeout_ms >= 100) AND (timeout_ms <= 150000))),
-    CONSTRAINT handlers_url_target CHECK (((kind <> 'url'::queue.handler_kind) OR (target ~ '^https?://'::text)))
-);
-
---
--- Name: TABLE handlers; Type: COMMENT; Schema: queue; Owner: -
---
-
-COMMENT ON TABLE queue.handlers IS 'The registry: which handler runs the events of each name, and its retry/timeout policy.';
 
 --
 -- Name: create_handler(jsonb); Type: FUNCTION; Schema: queue; Owner: -
@@ -608,34 +724,37 @@ COMMENT ON TABLE queue.handlers IS 'The registry: which handler runs the events 
 CREATE FUNCTION queue.create_handler(p_handler jsonb) RETURNS queue.handlers
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
+  v_given jsonb := jsonb_strip_nulls(p_handler);
+  v_unknown text;
+  v_columns text;
   v_row queue.handlers;
 begin
-  insert into queue.handlers (
-    name, kind, target, max_attempts, backoff_base_ms, backoff_factor,
-    backoff_max_ms, backoff_jitter, concurrency_limit, rate_limit, rate_period_ms,
-    timeout_ms, enabled
-  )
-  values (
-    p_handler->>'name',
-    (p_handler->>'kind')::queue.handler_kind,
-    p_handler->>'target',
-    coalesce((p_handler->>'max_attempts')::integer, 5),
-    coalesce((p_handler->>'backoff_base_ms')::integer, 1000),
-    coalesce((p_handler->>'backoff_factor')::numeric, 2),
-    coalesce((p_handler->>'backoff_max_ms')::integer, 3600000),
-    coalesce((p_handler->>'backoff_jitter')::numeric, 0.2),
-    (p_handler->>'concurrency_limit')::integer,
-    (p_handler->>'rate_limit')::integer,
-    (p_handler->>'rate_period_ms')::integer,
-    coalesce((p_handler->>'timeout_ms')::integer, 30000),
-    coalesce((p_handler->>'enabled')::boolean, true)
-  )
-  returning * into v_row;
-  return v_row;
+  if jsonb_typeof(p_handler) is distinct from 'object' then
+    raise exception using errcode = '22023', message = 'A handler must be a JSON object.';
+  end if;
+
+  select string_agg(format('"%s"', k), ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_handler) k
+   where k in ('created_at', 'updated_at')
+      or not exists (select 1 from pg_attribute a
+                      where a.attrelid = 'queue.handlers'::regclass and a.attname = k
+                        and a.attnum > 0 and not a.attisdropped);
+  if v_unknown is not null then
+    raise exception using errcode = '22023', message = format('A handler has no field %s.', v_unknown);
+  end if;
+
+  -- With no key at all, name alone is inserted, as null: the not-null
+  -- violation then names the first missing field.
+  select string_agg(quote_ident(k), ', ') into v_columns from jsonb_object_keys(v_given) k;
+  execute format(
+    'insert into queue.handlers (%1$s) select %1$s from jsonb_populate_record(null::queue.handlers, $1) returning *',
+    coalesce(v_columns, 'name'))
+    using v_given into v_row;
+  return queue._check_timeout(v_row);
 end;
-$$;
+$_$;
 
 --
 -- Name: schedules; Type: TABLE; Schema: queue; Owner: -
@@ -909,12 +1028,13 @@ $$;
 -- Name: drain_alive(integer); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue.drain_alive(p_seconds integer DEFAULT 10) RETURNS void
+CREATE FUNCTION queue.drain_alive(p_seconds integer DEFAULT 10) RETURNS boolean
     LANGUAGE sql
     SET search_path TO ''
     AS $$
   update queue._drainer
-     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds))
+     set active_until = greatest(active_until, clock_timestamp() + make_interval(secs => p_seconds));
+  select s.kicks from queue.settings s;
 $$;
 
 --
@@ -1112,9 +1232,12 @@ begin
   end if;
 
   select h.* into v_handler from queue.handlers h where h.name = v_event.name;
+  if not found then
+    v_handler := queue._handler_defaults();
+  end if;
   v_state := case
                when p_outcome = 'cancelled' or v_event.cancel_requested_at is not null then 'cancelled'
-               when v_event.attempts >= coalesce(v_event.max_attempts, v_handler.max_attempts, 5) then 'dead'
+               when v_event.attempts >= coalesce(v_event.max_attempts, v_handler.max_attempts) then 'dead'
                else 'scheduled'
              end;
 
@@ -1125,18 +1248,18 @@ begin
   update queue.events e
      set state = v_state,
          last_error = p_error,
-         locked_until = null,
-         locked_by = null,
+         lease_until = null,
+         leased_by = null,
          run_at = case
                     when v_state = 'scheduled' then now() + queue._backoff(
                       v_event.attempts,
-                      coalesce(v_event.backoff_base_ms, v_handler.backoff_base_ms, 1000),
-                      coalesce(v_event.backoff_factor, v_handler.backoff_factor, 2),
-                      coalesce(v_event.backoff_max_ms, v_handler.backoff_max_ms, 3600000),
-                      coalesce(v_handler.backoff_jitter, 0.2))
+                      coalesce(v_event.backoff_base_ms, v_handler.backoff_base_ms),
+                      coalesce(v_event.backoff_factor, v_handler.backoff_factor),
+                      coalesce(v_event.backoff_max_ms, v_handler.backoff_max_ms),
+                      v_handler.backoff_jitter)
                     else e.run_at
                   end,
-         finished_at = case when v_state in ('dead', 'cancelled') then now() end,
+         finished_at = case when queue._is_final(v_state) then now() end,
          updated_at = now()
    where e.id = v_event.id;
   return v_state;
@@ -1168,16 +1291,22 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
     AS $$
   with live as (
     update queue.events e
-       set locked_until = clock_timestamp() + queue._lease()
+       set lease_until = clock_timestamp() + queue._lease()
       from queue.runs r
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
     returning r.id as run_id, e.cancel_requested_at
+  ),
+  delivered as (
+    update queue.runs r
+       set delivered_at = clock_timestamp()
+      from live l
+     where r.id = l.run_id and r.delivered_at is null
   )
   select u.id,
          case
            when l.run_id is null then 'gone'
-           when l.cancel_requested_at is not null then 'cancel'
+           when l.cancel_requested_at is not null then 'cancelled'
            else 'running'
          end
     from unnest(p_run_ids) u(id)
@@ -1185,16 +1314,13 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
 $$;
 
 --
--- Name: kick(); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: kick(boolean); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue.kick() RETURNS boolean
+CREATE FUNCTION queue.kick(p_send boolean DEFAULT true) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-declare
-  v_url text;
-  v_key text;
 begin
   if current_setting('queue.kick_checked', true) = 'on'
      or not (select s.kicks from queue.settings s) then
@@ -1209,21 +1335,22 @@ begin
   if not found then
     return false;
   end if;
-
-  v_url := queue._secret('project_url');
-  v_key := queue._secret('service_role_key');
-  if v_url is null or v_key is null then
-    return false;
+  if not p_send then
+    return true;
   end if;
-  perform net.http_post(
-    url := rtrim(v_url, '/') || '/functions/v1/dispatch/drain',
-    body := jsonb_build_object('reason', 'kick'),
-    headers := jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
-    -- A drainer runs for its budget plus its last handlers' timeouts.
-    timeout_milliseconds := 300000
-  );
-  return true;
+  return queue._post_dispatch('/drain', jsonb_build_object('reason', 'kick')) is not null;
 end;
+$$;
+
+--
+-- Name: kick_if_due(boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.kick_if_due(p_send boolean DEFAULT true) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick(p_send) else false end
 $$;
 
 --
@@ -1321,23 +1448,27 @@ CREATE FUNCTION queue.reclaim(p_limit integer DEFAULT 10000) RETURNS integer
     SET search_path TO ''
     AS $$
 declare
-  v_run_id bigint;
+  v_run record;
   v_count integer := 0;
 begin
-  for v_run_id in
-    select r.id
+  for v_run in
+    select r.id, r.delivered_at
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.locked_until < clock_timestamp()
+     where e.state = 'processing' and e.lease_until < clock_timestamp()
      order by e.id
      limit p_limit
        for update of e skip locked
   loop
-    perform queue.fail(
-      v_run_id,
-      jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
-      'lost'
-    );
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+    else
+      perform queue.fail(
+        v_run.id,
+        jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
+        'lost'
+      );
+    end if;
     v_count := v_count + 1;
   end loop;
   return v_count;
@@ -1358,6 +1489,43 @@ CREATE FUNCTION queue.redrive(p_name text, p_owner uuid DEFAULT NULL::uuid) RETU
      order by e.id
        for update skip locked
   ))
+$$;
+
+--
+-- Name: release(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.release(p_run_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_run record;
+  v_count integer := 0;
+  v_state queue.event_state;
+begin
+  for v_run in
+    select r.id, r.event_id, r.delivered_at
+      from queue.events e
+      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+     where r.id = any(p_run_ids) and e.state = 'processing'
+     order by e.id
+       for update of e
+  loop
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+    else
+      v_state := queue.fail(v_run.id,
+        jsonb_build_object('message', 'The dispatch worker shut down while the attempt ran; it was released to run again.'),
+        'lost');
+      if v_state = 'scheduled' then
+        update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
+      end if;
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
 $$;
 
 --
@@ -1406,7 +1574,7 @@ begin
       select r.event_id
         from jsonb_array_elements(p_outcomes) x
         join queue.runs r on r.id = (x->>'run_id')::bigint
-       where coalesce((x->>'ok')::boolean, false)
+       where x->>'outcome' = 'succeeded'
     )
     order by e.id
       for update;
@@ -1415,7 +1583,7 @@ begin
   with ok as (
     select distinct on ((x->>'run_id')::bigint) (x->>'run_id')::bigint as run_id, x->'result' as result
       from jsonb_array_elements(p_outcomes) x
-     where coalesce((x->>'ok')::boolean, false)
+     where x->>'outcome' = 'succeeded'
   ),
   done_runs as (
     update queue.runs r
@@ -1426,7 +1594,7 @@ begin
   ),
   done_events as (
     update queue.events e
-       set state = 'succeeded', result = d.result, locked_until = null, locked_by = null,
+       set state = 'succeeded', result = d.result, lease_until = null, leased_by = null,
            finished_at = now(), updated_at = now()
       from done_runs d
      where e.id = d.event_id and e.state = 'processing'
@@ -1437,7 +1605,7 @@ begin
 
   for v_item in
     select x from jsonb_array_elements(p_outcomes) x
-     where not coalesce((x->>'ok')::boolean, false)
+     where x->>'outcome' is distinct from 'succeeded'
      order by (x->>'run_id')::bigint
   loop
     v_run_id := (v_item->>'run_id')::bigint;
@@ -1462,58 +1630,35 @@ CREATE FUNCTION queue.tick(p_batch_size integer DEFAULT 100, p_max_batches integ
     SET search_path TO ''
     AS $$
 declare
-  v_url text := queue._secret('project_url');
-  v_key text := queue._secret('service_role_key');
   v_worker text;
   v_events jsonb;
   v_count integer;
-  v_handlers jsonb;
-  v_timeout integer;
 begin
   batches := 0;
   events := 0;
   reclaimed := queue.reclaim();
   scheduled := queue.enqueue_due_schedules();
 
-  if v_url is null or v_key is null then
-    raise warning 'queue.tick: Vault secrets project_url and service_role_key are required to dispatch; nothing was claimed.';
+  if queue._secret('project_url') is null or queue._secret('secret_key') is null then
+    raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';
     return next;
     return;
   end if;
 
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
-
-    -- claim returns each event with its handler: the batch's mapping is
-    -- built from the same rows (a name may appear more than once).
-    select jsonb_agg(to_jsonb(c) - 'kind' - 'target' - 'timeout_ms' order by c.priority desc, c.run_at, c.id),
-           count(*),
-           jsonb_object_agg(c.name, jsonb_build_object('kind', c.kind, 'target', c.target, 'timeout_ms', c.timeout_ms)),
-           max(c.timeout_ms)
-      into v_events, v_count, v_handlers, v_timeout
+    select jsonb_agg(to_jsonb(c) order by c.priority desc, c.run_at, c.id), count(*)
+      into v_events, v_count
       from queue.claim(v_worker, p_batch_size) c;
     exit when v_count = 0;
 
-    perform net.http_post(
-      url := rtrim(v_url, '/') || '/functions/v1/dispatch',
-      body := jsonb_build_object('worker', v_worker, 'events', v_events, 'handlers', v_handlers),
-      headers := jsonb_build_object(
-        'Content-Type', 'application/json',
-        'Authorization', 'Bearer ' || v_key
-      ),
-      -- The batch's handlers run concurrently: the slowest allowed handler
-      -- plus 30 s (cold start, recording outcomes) bounds the call.
-      timeout_milliseconds := v_timeout + 30000
-    );
-
+    perform queue._post_dispatch('', jsonb_build_object('worker', v_worker, 'events', v_events));
     batches := batches + 1;
     events := events + v_count;
     exit when v_count < p_batch_size;
   end loop;
 
-  if queue.next_due_at() < now() + queue._kick_horizon() then
-    perform queue.kick();
-  end if;
+  perform queue.kick_if_due();
   return next;
 end;
 $$;
@@ -1551,7 +1696,7 @@ begin
   if not found then
     raise exception using errcode = 'QU404', message = format('No handler is registered for event "%s".', p_name);
   end if;
-  return v_row;
+  return queue._check_timeout(v_row);
 end;
 $$;
 
@@ -1597,6 +1742,7 @@ CREATE TABLE queue.runs (
     worker text NOT NULL,
     started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     finished_at timestamp with time zone,
+    delivered_at timestamp with time zone,
     outcome queue.run_outcome DEFAULT 'running'::queue.run_outcome NOT NULL,
     error jsonb,
     result jsonb,
@@ -1635,8 +1781,10 @@ CREATE TABLE queue.settings (
     retention interval DEFAULT '7 days'::interval NOT NULL,
     prune_batch_size integer DEFAULT 5000 NOT NULL,
     kicks boolean DEFAULT true NOT NULL,
+    max_timeout_ms integer DEFAULT 60000 NOT NULL,
     log_retention interval DEFAULT '1 day'::interval NOT NULL,
     CONSTRAINT settings_log_retention_positive CHECK ((log_retention > '00:00:00'::interval)),
+    CONSTRAINT settings_max_timeout_range CHECK (((max_timeout_ms >= 100) AND (max_timeout_ms <= 185000))),
     CONSTRAINT settings_one_row CHECK (id),
     CONSTRAINT settings_prune_batch_range CHECK (((prune_batch_size >= 1) AND (prune_batch_size <= 1000000))),
     CONSTRAINT settings_retention_positive CHECK ((retention > '00:00:00'::interval))
@@ -1646,7 +1794,7 @@ CREATE TABLE queue.settings (
 -- Name: TABLE settings; Type: COMMENT; Schema: queue; Owner: -
 --
 
-COMMENT ON TABLE queue.settings IS 'Operator settings: retention, prune batch size, kicks on or off.';
+COMMENT ON TABLE queue.settings IS 'Operator settings: retention, prune batch size, kicks on or off, the longest handler timeout.';
 
 --
 -- Name: COLUMN settings.log_retention; Type: COMMENT; Schema: queue; Owner: -
@@ -1665,7 +1813,7 @@ CREATE VIEW queue.stats WITH (security_invoker='true') AS
         UNION
          SELECT DISTINCT e.name
            FROM queue.events e
-          WHERE (e.state = ANY (ARRAY['scheduled'::queue.event_state, 'queued'::queue.event_state, 'processing'::queue.event_state]))
+          WHERE (NOT queue._is_final(e.state))
         ), counts AS (
          SELECT e.name,
             count(*) FILTER (WHERE (e.state = 'scheduled'::queue.event_state)) AS scheduled,
@@ -1772,7 +1920,7 @@ CREATE UNIQUE INDEX events_idempotency_key_idx ON queue.events USING btree (name
 -- Name: events_lease_idx; Type: INDEX; Schema: queue; Owner: -
 --
 
-CREATE INDEX events_lease_idx ON queue.events USING btree (locked_until) WHERE (state = 'processing'::queue.event_state);
+CREATE INDEX events_lease_idx ON queue.events USING btree (lease_until) WHERE (state = 'processing'::queue.event_state);
 
 --
 -- Name: events_name_id_idx; Type: INDEX; Schema: queue; Owner: -

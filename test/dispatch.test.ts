@@ -109,7 +109,7 @@ describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)
     const [{ id }] = await sql`select id from queue.enqueue('Addition', '{"x": 4, "y": 4}')`;
     const [claimed] = await sql`select * from queue.claim('tick:late', 1000) where id = ${id}`;
     // pg_net was slow: the lease runs out before the batch is delivered.
-    await sql`update queue.events set locked_until = now() - interval '1 second' where id = ${id}`;
+    await sql`update queue.events set lease_until = now() - interval '1 second' where id = ${id}`;
     await sql`select queue.reclaim()`;
     const [back] = await eventsById(sql, [id]);
     expect(back).toMatchObject({ state: 'queued', attempts: 0 });
