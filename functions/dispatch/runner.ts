@@ -107,7 +107,13 @@ export function createRunner(opts: RunnerOptions): Runner {
       }
       let started = 0;
       for (const row of rows) {
-        if (live.get(row.run_id) !== 'running') continue; // reclaimed or cancelled before it started
+        const status = live.get(row.run_id);
+        // Cancelled between the claim and this first beat: it never starts, and
+        // it is recorded cancelled now, not when its lease runs out (30 s later).
+        if (status === 'cancelled') {
+          finishOne(row.run_id, { run_id: row.run_id, outcome: 'cancelled', error: { message: 'The event was cancelled before this attempt started.' } });
+        }
+        if (status !== 'running') continue; // reclaimed (or cancelled) before it started
         const stop = new AbortController();
         const done = runEvent(row, opts.run, stop.signal).then((outcome) => finishOne(row.run_id, outcome));
         attempts.set(row.run_id, { stop, done });
