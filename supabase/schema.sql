@@ -39,7 +39,7 @@ CREATE TYPE queue._claimed AS (
 	attempt integer,
 	priority smallint,
 	run_at timestamp with time zone,
-	locked_until timestamp with time zone,
+	lease_until timestamp with time zone,
 	owner uuid,
 	kind queue.handler_kind,
 	target text,
@@ -335,6 +335,14 @@ CREATE FUNCTION queue._drain_lock_key() RETURNS bigint
     AS $$ select 7428170135::bigint $$;
 
 --
+-- Name: _is_final(queue.event_state); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._is_final(p_state queue.event_state) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$ select p_state in ('succeeded', 'dead', 'cancelled') $$;
+
+--
 -- Name: events; Type: TABLE; Schema: queue; Owner: -
 --
 
@@ -351,8 +359,8 @@ CREATE TABLE queue.events (
     backoff_factor numeric,
     backoff_max_ms integer,
     cancel_requested_at timestamp with time zone,
-    locked_until timestamp with time zone,
-    locked_by text,
+    lease_until timestamp with time zone,
+    leased_by text,
     last_error jsonb,
     result jsonb,
     idempotency_key text,
@@ -364,9 +372,9 @@ CREATE TABLE queue.events (
     CONSTRAINT events_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
     CONSTRAINT events_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
     CONSTRAINT events_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
-    CONSTRAINT events_finished_iff_final CHECK (((state = ANY (ARRAY['succeeded'::queue.event_state, 'dead'::queue.event_state, 'cancelled'::queue.event_state])) = (finished_at IS NOT NULL))),
+    CONSTRAINT events_finished_iff_final CHECK ((queue._is_final(state) = (finished_at IS NOT NULL))),
     CONSTRAINT events_idempotency_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 200))),
-    CONSTRAINT events_lease_iff_processing CHECK (((state = 'processing'::queue.event_state) = ((locked_until IS NOT NULL) AND (locked_by IS NOT NULL)))),
+    CONSTRAINT events_lease_iff_processing CHECK (((state = 'processing'::queue.event_state) = ((lease_until IS NOT NULL) AND (leased_by IS NOT NULL)))),
     CONSTRAINT events_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
     CONSTRAINT events_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT events_priority_range CHECK (((priority >= '-100'::integer) AND (priority <= 100))),
@@ -398,6 +406,29 @@ begin
   if not found then
     raise exception using errcode = 'QU404', message = format('Event %s does not exist.', p_id);
   end if;
+  return v_row;
+end;
+$$;
+
+--
+-- Name: _handler_defaults(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._handler_defaults() RETURNS queue.handlers
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_row queue.handlers;
+begin
+  execute (
+    select 'select ' || string_agg(
+             coalesce(pg_get_expr(d.adbin, d.adrelid), 'null') || '::' || format_type(a.atttypid, a.atttypmod),
+             ', ' order by a.attnum)
+      from pg_attribute a
+      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+     where a.attrelid = 'queue.handlers'::regclass and a.attnum > 0 and not a.attisdropped
+  ) into v_row;
   return v_row;
 end;
 $$;
@@ -458,6 +489,27 @@ begin
     headers := jsonb_build_object('Content-Type', 'application/json', 'apikey', v_key),
     timeout_milliseconds := 10000
   );
+end;
+$$;
+
+--
+-- Name: _private_functions(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._private_functions() RETURNS event_trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_routine regprocedure;
+begin
+  for v_routine in
+    select c.objid::regprocedure
+      from pg_event_trigger_ddl_commands() c
+     where c.object_type in ('function', 'procedure') and c.schema_name = 'queue'
+  loop
+    execute format('revoke execute on routine %s from public, anon, authenticated', v_routine);
+  end loop;
 end;
 $$;
 
@@ -524,7 +576,7 @@ CREATE FUNCTION queue._undeliver(p_run_id bigint) RETURNS void
     returning r.event_id
   )
   update queue.events e
-     set state = 'queued', attempts = e.attempts - 1, locked_until = null, locked_by = null, updated_at = now()
+     set state = 'queued', attempts = e.attempts - 1, lease_until = null, leased_by = null, updated_at = now()
     from gone
    where e.id = gone.event_id and e.state = 'processing'
 $$;
@@ -541,7 +593,7 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state in ('succeeded', 'dead', 'cancelled') then
+  if queue._is_final(v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
   end if;
@@ -629,8 +681,8 @@ begin
     update queue.events e
        set state = 'processing',
            attempts = e.attempts + 1,
-           locked_by = p_worker,
-           locked_until = clock_timestamp() + queue._lease(),
+           leased_by = p_worker,
+           lease_until = clock_timestamp() + queue._lease(),
            updated_at = now()
       from due
      where e.id = due.id
@@ -641,7 +693,7 @@ begin
     select c.id, c.name, c.attempts, p_worker from claimed c
     returning queue.runs.id as run_id, queue.runs.event_id
   )
-  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.locked_until, c.owner,
+  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.lease_until, c.owner,
          h.kind, h.target, h.timeout_ms
     from claimed c
     join runs r on r.event_id = c.id
@@ -655,31 +707,14 @@ $$;
 --
 
 CREATE FUNCTION queue.complete(p_run_id bigint, p_result jsonb DEFAULT NULL::jsonb) RETURNS queue.event_state
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_event_id bigint;
-begin
-  -- Lock order everywhere: the event row, then its run (see fail, reclaim).
-  perform 1 from queue.events e
-   where e.id = (select r.event_id from queue.runs r where r.id = p_run_id)
-     for update;
-
-  update queue.runs r
-     set outcome = 'succeeded', result = p_result, finished_at = clock_timestamp()
-   where r.id = p_run_id and r.outcome = 'running'
-  returning r.event_id into v_event_id;
-  if not found then
-    return null;
-  end if;
-
-  update queue.events e
-     set state = 'succeeded', result = p_result, locked_until = null, locked_by = null,
-         finished_at = now(), updated_at = now()
-   where e.id = v_event_id and e.state = 'processing';
-  return 'succeeded';
-end;
+  select s.state
+    from queue.settle(jsonb_build_array(
+           jsonb_build_object('run_id', p_run_id, 'outcome', 'succeeded')
+           || case when p_result is null then '{}'::jsonb else jsonb_build_object('result', p_result) end
+         )) s
 $$;
 
 --
@@ -689,34 +724,37 @@ $$;
 CREATE FUNCTION queue.create_handler(p_handler jsonb) RETURNS queue.handlers
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
+  v_given jsonb := jsonb_strip_nulls(p_handler);
+  v_unknown text;
+  v_columns text;
   v_row queue.handlers;
 begin
-  insert into queue.handlers (
-    name, kind, target, max_attempts, backoff_base_ms, backoff_factor,
-    backoff_max_ms, backoff_jitter, concurrency_limit, rate_limit, rate_period_ms,
-    timeout_ms, enabled
-  )
-  values (
-    p_handler->>'name',
-    (p_handler->>'kind')::queue.handler_kind,
-    p_handler->>'target',
-    coalesce((p_handler->>'max_attempts')::integer, 5),
-    coalesce((p_handler->>'backoff_base_ms')::integer, 1000),
-    coalesce((p_handler->>'backoff_factor')::numeric, 2),
-    coalesce((p_handler->>'backoff_max_ms')::integer, 3600000),
-    coalesce((p_handler->>'backoff_jitter')::numeric, 0.2),
-    (p_handler->>'concurrency_limit')::integer,
-    (p_handler->>'rate_limit')::integer,
-    (p_handler->>'rate_period_ms')::integer,
-    coalesce((p_handler->>'timeout_ms')::integer, 30000),
-    coalesce((p_handler->>'enabled')::boolean, true)
-  )
-  returning * into v_row;
+  if jsonb_typeof(p_handler) is distinct from 'object' then
+    raise exception using errcode = '22023', message = 'A handler must be a JSON object.';
+  end if;
+
+  select string_agg(format('"%s"', k), ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_handler) k
+   where k in ('created_at', 'updated_at')
+      or not exists (select 1 from pg_attribute a
+                      where a.attrelid = 'queue.handlers'::regclass and a.attname = k
+                        and a.attnum > 0 and not a.attisdropped);
+  if v_unknown is not null then
+    raise exception using errcode = '22023', message = format('A handler has no field %s.', v_unknown);
+  end if;
+
+  -- With no key at all, name alone is inserted, as null: the not-null
+  -- violation then names the first missing field.
+  select string_agg(quote_ident(k), ', ') into v_columns from jsonb_object_keys(v_given) k;
+  execute format(
+    'insert into queue.handlers (%1$s) select %1$s from jsonb_populate_record(null::queue.handlers, $1) returning *',
+    coalesce(v_columns, 'name'))
+    using v_given into v_row;
   return queue._check_timeout(v_row);
 end;
-$$;
+$_$;
 
 --
 -- Name: schedules; Type: TABLE; Schema: queue; Owner: -
@@ -1194,9 +1232,12 @@ begin
   end if;
 
   select h.* into v_handler from queue.handlers h where h.name = v_event.name;
+  if not found then
+    v_handler := queue._handler_defaults();
+  end if;
   v_state := case
                when p_outcome = 'cancelled' or v_event.cancel_requested_at is not null then 'cancelled'
-               when v_event.attempts >= coalesce(v_event.max_attempts, v_handler.max_attempts, 5) then 'dead'
+               when v_event.attempts >= coalesce(v_event.max_attempts, v_handler.max_attempts) then 'dead'
                else 'scheduled'
              end;
 
@@ -1207,18 +1248,18 @@ begin
   update queue.events e
      set state = v_state,
          last_error = p_error,
-         locked_until = null,
-         locked_by = null,
+         lease_until = null,
+         leased_by = null,
          run_at = case
                     when v_state = 'scheduled' then now() + queue._backoff(
                       v_event.attempts,
-                      coalesce(v_event.backoff_base_ms, v_handler.backoff_base_ms, 1000),
-                      coalesce(v_event.backoff_factor, v_handler.backoff_factor, 2),
-                      coalesce(v_event.backoff_max_ms, v_handler.backoff_max_ms, 3600000),
-                      coalesce(v_handler.backoff_jitter, 0.2))
+                      coalesce(v_event.backoff_base_ms, v_handler.backoff_base_ms),
+                      coalesce(v_event.backoff_factor, v_handler.backoff_factor),
+                      coalesce(v_event.backoff_max_ms, v_handler.backoff_max_ms),
+                      v_handler.backoff_jitter)
                     else e.run_at
                   end,
-         finished_at = case when v_state in ('dead', 'cancelled') then now() end,
+         finished_at = case when queue._is_final(v_state) then now() end,
          updated_at = now()
    where e.id = v_event.id;
   return v_state;
@@ -1250,7 +1291,7 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
     AS $$
   with live as (
     update queue.events e
-       set locked_until = clock_timestamp() + queue._lease()
+       set lease_until = clock_timestamp() + queue._lease()
       from queue.runs r
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
@@ -1414,7 +1455,7 @@ begin
     select r.id, r.delivered_at
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.locked_until < clock_timestamp()
+     where e.state = 'processing' and e.lease_until < clock_timestamp()
      order by e.id
      limit p_limit
        for update of e skip locked
@@ -1533,7 +1574,7 @@ begin
       select r.event_id
         from jsonb_array_elements(p_outcomes) x
         join queue.runs r on r.id = (x->>'run_id')::bigint
-       where coalesce((x->>'ok')::boolean, false)
+       where x->>'outcome' = 'succeeded'
     )
     order by e.id
       for update;
@@ -1542,7 +1583,7 @@ begin
   with ok as (
     select distinct on ((x->>'run_id')::bigint) (x->>'run_id')::bigint as run_id, x->'result' as result
       from jsonb_array_elements(p_outcomes) x
-     where coalesce((x->>'ok')::boolean, false)
+     where x->>'outcome' = 'succeeded'
   ),
   done_runs as (
     update queue.runs r
@@ -1553,7 +1594,7 @@ begin
   ),
   done_events as (
     update queue.events e
-       set state = 'succeeded', result = d.result, locked_until = null, locked_by = null,
+       set state = 'succeeded', result = d.result, lease_until = null, leased_by = null,
            finished_at = now(), updated_at = now()
       from done_runs d
      where e.id = d.event_id and e.state = 'processing'
@@ -1564,7 +1605,7 @@ begin
 
   for v_item in
     select x from jsonb_array_elements(p_outcomes) x
-     where not coalesce((x->>'ok')::boolean, false)
+     where x->>'outcome' is distinct from 'succeeded'
      order by (x->>'run_id')::bigint
   loop
     v_run_id := (v_item->>'run_id')::bigint;
@@ -1600,13 +1641,6 @@ begin
 
   if queue._secret('project_url') is null or queue._secret('secret_key') is null then
     raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';
-    return next;
-    return;
-  end if;
-
-  -- While a drainer runs it claims what is due itself, in the worker's
-  -- budgets; a tick batch beside it would only pile more onto that worker.
-  if exists (select 1 from queue._drainer d where d.active_until > clock_timestamp()) then
     return next;
     return;
   end if;
@@ -1779,7 +1813,7 @@ CREATE VIEW queue.stats WITH (security_invoker='true') AS
         UNION
          SELECT DISTINCT e.name
            FROM queue.events e
-          WHERE (e.state = ANY (ARRAY['scheduled'::queue.event_state, 'queued'::queue.event_state, 'processing'::queue.event_state]))
+          WHERE (NOT queue._is_final(e.state))
         ), counts AS (
          SELECT e.name,
             count(*) FILTER (WHERE (e.state = 'scheduled'::queue.event_state)) AS scheduled,
@@ -1886,7 +1920,7 @@ CREATE UNIQUE INDEX events_idempotency_key_idx ON queue.events USING btree (name
 -- Name: events_lease_idx; Type: INDEX; Schema: queue; Owner: -
 --
 
-CREATE INDEX events_lease_idx ON queue.events USING btree (locked_until) WHERE (state = 'processing'::queue.event_state);
+CREATE INDEX events_lease_idx ON queue.events USING btree (lease_until) WHERE (state = 'processing'::queue.event_state);
 
 --
 -- Name: events_name_id_idx; Type: INDEX; Schema: queue; Owner: -

@@ -70,10 +70,10 @@ describe('claim', () => {
     const [claimed] = await sql`select * from queue.claim('lease-test', 1000) where id = ${id}`;
     expect(claimed.attempt).toBe(1);
     const [ev] = await sql`
-      select state, locked_by, extract(epoch from locked_until - clock_timestamp())::float8 as lease_s
+      select state, leased_by, extract(epoch from lease_until - clock_timestamp())::float8 as lease_s
         from queue.events where id = ${id}`;
     expect(ev.state).toBe('processing');
-    expect(ev.locked_by).toBe('lease-test');
+    expect(ev.leased_by).toBe('lease-test');
     expect(ev.lease_s).toBeGreaterThan(28);
     expect(ev.lease_s).toBeLessThanOrEqual(30);
     const [run] = await sql`select outcome, attempt, worker from queue.runs where id = ${claimed.run_id}`;

@@ -17,9 +17,9 @@ afterAll(async () => {
   await sql.end();
 });
 
-const succeeded = (run_id: number, result: Json): Outcome => ({ run_id, ok: true, result });
+const succeeded = (run_id: number, result: Json): Outcome => ({ run_id, outcome: 'succeeded', result });
 const notSucceeded = (run_id: number, outcome: 'failed' | 'timed_out' | 'cancelled', message: string): Outcome =>
-  ({ run_id, ok: false, outcome, error: { message } });
+  ({ run_id, outcome, error: { message } });
 
 /** Enqueues events of SettleJob, claims them and confirms their delivery, as a dispatcher does before it runs them. */
 async function delivered(items: Array<{ max_attempts?: number }>, worker: string): Promise<Array<{ id: number; runId: number }>> {

@@ -92,13 +92,12 @@ export async function runEvent(event: Claimed, deps: RunDeps, stop?: AbortSignal
   });
   try {
     const result = await Promise.race([invoke(event, deps, controller.signal), interrupted]);
-    return { run_id: event.run_id, ok: true, result: result === undefined ? null : result };
+    return { run_id: event.run_id, outcome: 'succeeded', result: result === undefined ? null : result };
   } catch (err) {
     if (err instanceof Stopped) {
-      return err.reason === 'gone' ? null : { run_id: event.run_id, ok: false, outcome: 'cancelled', error: describe(err) };
+      return err.reason === 'gone' ? null : { run_id: event.run_id, outcome: 'cancelled', error: describe(err) };
     }
-    const outcome = err instanceof Timeout ? 'timed_out' : 'failed';
-    return { run_id: event.run_id, ok: false, outcome, error: describe(err) };
+    return { run_id: event.run_id, outcome: err instanceof Timeout ? 'timed_out' : 'failed', error: describe(err) };
   } finally {
     clearTimeout(timer);
     if (onStop) stop?.removeEventListener('abort', onStop);

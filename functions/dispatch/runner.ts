@@ -124,13 +124,12 @@ export function createRunner(opts: RunnerOptions): Runner {
       let started = 0;
       for (const row of rows) {
         const status = live.get(row.run_id);
+        // Cancelled between the claim and this first beat: it never starts, and
+        // it is recorded cancelled now, not when its lease runs out (30 s later).
         if (status === 'cancelled') {
-          // Cancelled before it started: delivered now, so it is recorded (cancelled) rather than left to its lease.
-          pending.push({ run_id: row.run_id, ok: false, outcome: 'cancelled', error: { message: 'The event was cancelled before this attempt started.' } });
-          void flush();
-          continue;
+          finishOne(row.run_id, { run_id: row.run_id, outcome: 'cancelled', error: { message: 'The event was cancelled before this attempt started.' } });
         }
-        if (status !== 'running') continue; // gone: reclaimed before it arrived; it never ran
+        if (status !== 'running') continue; // reclaimed (or cancelled) before it started
         const stop = new AbortController();
         const finished = turn()
           // Stopped while waiting its turn: runEvent answers at once (cancelled, or null when gone).

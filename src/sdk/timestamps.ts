@@ -4,7 +4,7 @@
 // sends Postgres' own rendering; without this, equal times compare unequal.
 
 const TIMESTAMP = /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/;
-/** Row fields that hold times: created_at, run_at, locked_until, … */
+/** Row fields that hold times: created_at, run_at, lease_until, … */
 const isTimeField = (key: string) => key.endsWith('_at') || key.endsWith('_until');
 /** Lists of rows inside an answer ({ events }, an event's runs, …); other nested values are user data and left alone. */
 const ROW_LISTS = new Set(['events', 'runs', 'handlers', 'schedules', 'stats']);

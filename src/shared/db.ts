@@ -57,7 +57,7 @@ export interface Claimed {
   attempt: number;
   priority: number;
   run_at: string | Date;
-  locked_until: string | Date;
+  lease_until: string | Date;
   owner: string | null;
   kind: HandlerKind;
   target: string;
@@ -65,10 +65,14 @@ export interface Claimed {
 }
 
 
-/** One attempt's outcome as settle() takes it. */
+/**
+ * One attempt's outcome as settle() takes it: `outcome` is the run's outcome
+ * (queue.run_outcome), the one discriminant; a success carries its result,
+ * anything else its error.
+ */
 export type Outcome =
-  | { run_id: number; ok: true; result: Json }
-  | { run_id: number; ok: false; error: { message: string; [k: string]: Json }; outcome: 'failed' | 'timed_out' | 'cancelled' };
+  | { run_id: number; outcome: 'succeeded'; result: Json }
+  | { run_id: number; outcome: 'failed' | 'timed_out' | 'cancelled'; error: { message: string; [k: string]: Json } };
 
 /** numeric columns arrive as strings; these are small enough for a JS number. */
 const numeric = (h: Handler): Handler => ({ ...h, backoff_factor: Number(h.backoff_factor), backoff_jitter: Number(h.backoff_jitter) });
@@ -118,7 +122,7 @@ function dates<T extends object>(row: T, keys: readonly string[]): T {
   for (const k of keys) if (typeof out[k] === 'string') out[k] = new Date(out[k] as string);
   return out as T;
 }
-const EVENT_TIMES = ['run_at', 'locked_until', 'cancel_requested_at', 'created_at', 'updated_at', 'finished_at'] as const;
+const EVENT_TIMES = ['run_at', 'lease_until', 'cancel_requested_at', 'created_at', 'updated_at', 'finished_at'] as const;
 const RUN_TIMES = ['started_at', 'finished_at'] as const;
 
 export async function getEvent(sql: Sql, id: number, owner: string | null): Promise<(QueueEvent & { runs: Run[] }) | null> {

@@ -29,15 +29,15 @@ export interface HandlerPolicy {
   kind?: HandlerKind;
   /** The code handler's key, the function's name, or the URL. (Default: none; required to create) */
   target?: string;
-  /** Attempts before an event is dead, 1-100. (Default: 5) */
+  /** Attempts before an event is dead, 1-100. (Default: the column default of queue.handlers) */
   max_attempts?: number;
-  /** First retry delay in ms, 0-86400000. (Default: 1000) */
+  /** First retry delay in ms, 0-86400000. (Default: the column default of queue.handlers) */
   backoff_base_ms?: number;
-  /** Growth of the retry delay per attempt, 1-10. (Default: 2) */
+  /** Growth of the retry delay per attempt, 1-10. (Default: the column default of queue.handlers) */
   backoff_factor?: number;
-  /** Longest retry delay in ms, 0-604800000. (Default: 3600000) */
+  /** Longest retry delay in ms, 0-604800000. (Default: the column default of queue.handlers) */
   backoff_max_ms?: number;
-  /** Random spread of each retry delay, 0-1 (0.2 is ±20 %). (Default: 0.2) */
+  /** Random spread of each retry delay, 0-1 (0.2 is ±20 %). (Default: the column default of queue.handlers) */
   backoff_jitter?: number;
   /** Most events of this name running at once, 1-10000; null removes the limit. (Default: null, no limit) */
   concurrency_limit?: number | null;
@@ -45,9 +45,9 @@ export interface HandlerPolicy {
   rate_limit?: number | null;
   /** The window of rate_limit in ms, 100-86400000. (Default: null) */
   rate_period_ms?: number | null;
-  /** How long one attempt may run, 100 ms up to queue.settings.max_timeout_ms (60000 on the Free plan, up to 185000). (Default: 30000) */
+  /** How long one attempt may run, 100 ms up to queue.settings.max_timeout_ms (60000 on the Free plan, up to 185000). (Default: the column default of queue.handlers) */
   timeout_ms?: number;
-  /** A disabled handler's events wait; enqueueing its name is refused with no_handler. (Default: true) */
+  /** A disabled handler's events wait; enqueueing its name is refused with no_handler. (Default: the column default of queue.handlers) */
   enabled?: boolean;
 }
 

@@ -20,8 +20,8 @@ export interface EventRowOf<T, P = AnyProps> {
   backoff_factor: number | null;
   backoff_max_ms: number | null;
   cancel_requested_at: T | null;
-  locked_until: T | null;
-  locked_by: string | null;
+  lease_until: T | null;
+  leased_by: string | null;
   last_error: Json | null;
   result: Json | null;
   idempotency_key: string | null;

@@ -1,15 +1,63 @@
--- The queue's schema: handlers (the registry), events, runs.
+-- The queue's schema: types, the tables (handlers, events, runs), their
+-- indexes, row-level security and grants.
 --
 -- Everything lives in the private schema `queue`. Nothing here is exposed
 -- through PostgREST; the edge functions call the SQL functions defined in the
--- later migrations. Grants and row-level security are written together at the
--- end of this file.
+-- later migrations. Who may call those functions is settled once, below,
+-- before any of them exists; table grants and row-level security are written
+-- together at the end of this file.
 
 create extension if not exists pg_cron;
 create extension if not exists pg_net;
 
 create schema if not exists queue;
 comment on schema queue is 'Persistent task queue: handlers, events and runs. Operations are the SQL functions in this schema.';
+
+-- Every function in schema queue is callable by service_role only; PUBLIC
+-- (and so anon and authenticated, which has USAGE on the schema to read its
+-- own events) gets nothing. Both halves hold for every function a later
+-- migration creates, without that migration saying so:
+--   * service_role's EXECUTE is a default privilege of the schema;
+--   * PUBLIC's EXECUTE cannot be revoked the same way. Postgres grants it by
+--     a database-wide default, and a per-schema ALTER DEFAULT PRIVILEGES ...
+--     REVOKE only undoes per-schema grants (it is accepted and does nothing).
+--     Changing the database-wide default would change every other schema's
+--     functions too. So an event trigger revokes it from each function of
+--     this schema as it is created. (On hosted Supabase the postgres role may
+--     create event triggers, through supautils.)
+-- supabase/tests/grants.test.sql checks the result on every function.
+alter default privileges in schema queue grant execute on functions to service_role;
+
+-- queue._private_functions() -> event_trigger
+-- Revokes EXECUTE from PUBLIC, anon and authenticated on each function or
+-- procedure that the triggering statement created (or replaced) in schema
+-- queue; objects of other schemas are left alone. Runs inside the creating
+-- statement's transaction, as the creating role (the owner of the new
+-- function, so it may revoke). Locks only the new function's catalog row,
+-- which the creating statement holds already. Raises nothing of its own.
+create function queue._private_functions()
+returns event_trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_routine regprocedure;
+begin
+  for v_routine in
+    select c.objid::regprocedure
+      from pg_event_trigger_ddl_commands() c
+     where c.object_type in ('function', 'procedure') and c.schema_name = 'queue'
+  loop
+    execute format('revoke execute on routine %s from public, anon, authenticated', v_routine);
+  end loop;
+end;
+$$;
+-- Created before the trigger, so it revokes for itself.
+revoke execute on function queue._private_functions() from public, anon, authenticated;
+
+create event trigger queue_functions_private on ddl_command_end
+  when tag in ('CREATE FUNCTION', 'CREATE PROCEDURE')
+  execute function queue._private_functions();
 
 -- States an event moves through. See the glossary in README.md.
 --   scheduled  -> waiting for run_at (first attempt or a retry's backoff)
@@ -31,6 +79,18 @@ create type queue.run_outcome as enum (
 -- 'function' is another edge function of this project (called with the
 -- service role key), 'url' is any HTTP endpoint.
 create type queue.handler_kind as enum ('code', 'function', 'url');
+
+-- queue._is_final(state queue.event_state) -> boolean
+-- Whether an event in this state has ended: succeeded, dead or cancelled.
+-- The one definition of the final states: the events table's check and
+-- every operation that asks (cancel, fail, stats) call it. Only retry and
+-- redrive lead out of one. Pure: reads nothing, takes no locks, raises
+-- nothing.
+-- No search_path setting, so that the planner can inline it.
+create function queue._is_final(p_state queue.event_state)
+returns boolean
+language sql immutable
+as $$ select p_state in ('succeeded', 'dead', 'cancelled') $$;
 
 create table queue.handlers (
   name            text primary key
@@ -98,8 +158,8 @@ create table queue.events (
   -- Set by cancel while the event is processing: its attempt is stopped at
   -- the next heartbeat or outcome, and it is not retried.
   cancel_requested_at timestamptz,
-  locked_until    timestamptz,
-  locked_by       text,
+  lease_until    timestamptz,
+  leased_by       text,
   last_error      jsonb,
   result          jsonb,
   idempotency_key text
@@ -111,11 +171,11 @@ create table queue.events (
   finished_at     timestamptz,
   -- A lease exists exactly while processing.
   constraint events_lease_iff_processing check (
-    (state = 'processing') = (locked_until is not null and locked_by is not null)
+    (state = 'processing') = (lease_until is not null and leased_by is not null)
   ),
   -- finished_at is set exactly in the final states.
   constraint events_finished_iff_final check (
-    (state in ('succeeded', 'dead', 'cancelled')) = (finished_at is not null)
+    queue._is_final(state) = (finished_at is not null)
   )
 );
 comment on table queue.events is 'Every enqueued event, from enqueue to its final state.';
@@ -132,7 +192,7 @@ create index events_processing_name_idx on queue.events (name) where state = 'pr
 -- Promotion of due scheduled events.
 create index events_scheduled_idx on queue.events (run_at) where state = 'scheduled';
 -- Reclaiming expired leases.
-create index events_lease_idx on queue.events (locked_until) where state = 'processing';
+create index events_lease_idx on queue.events (lease_until) where state = 'processing';
 -- Listing and stats.
 create index events_state_id_idx on queue.events (state, id);
 create index events_name_id_idx on queue.events (name, id);
@@ -171,38 +231,17 @@ create index runs_event_id_idx on queue.runs (event_id, id);
 create index runs_name_started_idx on queue.runs (name, started_at);
 create index runs_started_idx on queue.runs (started_at);
 
--- Settings an operator may change (one row).
-create table queue.settings (
-  id                boolean primary key default true constraint settings_one_row check (id),
-  -- Finished events (and their runs) older than this are deleted by prune.
-  retention         interval not null default interval '7 days'
-                    constraint settings_retention_positive check (retention > interval '0'),
-  -- Rows deleted per table per prune call, so a prune never holds long locks.
-  prune_batch_size  integer not null default 5000
-                    constraint settings_prune_batch_range check (prune_batch_size between 1 and 1000000),
-  -- Kick a dispatch drainer when events come due (on-time starts). Off, only
-  -- the per-minute tick dispatches: up to a minute late, fewer function calls.
-  kicks             boolean not null default true,
-  -- The longest handler timeout_ms allowed. An attempt must end inside the
-  -- dispatch worker that runs it: a worker stops claiming at half its wall
-  -- clock (75 s on the Free plan's 150 s) and is terminated at the full
-  -- time, so 150 - 75 - 15 s of margin = 60 s. Paid plans (400 s): 185000.
-  max_timeout_ms    integer not null default 60000
-                    constraint settings_max_timeout_range check (max_timeout_ms between 100 and 185000)
-);
-insert into queue.settings default values;
-comment on table queue.settings is 'Operator settings: retention, prune batch size, kicks on or off, the longest handler timeout.';
-
--- Grants and row-level security, in one place.
+-- Table grants and row-level security, in one place.
 --
 -- service_role (the edge functions' key) manages everything. authenticated
 -- users may read their own events and their runs (used by Realtime and the
 -- client SDK); anon sees nothing. The edge functions connect as the database
--- owner and call the SQL functions, which are granted to service_role only.
+-- owner and call the SQL functions, which are granted to service_role only
+-- (see the top of this file). Tables added by later migrations grant and
+-- protect themselves beside their definition.
 alter table queue.handlers enable row level security;
 alter table queue.events enable row level security;
 alter table queue.runs enable row level security;
-alter table queue.settings enable row level security;
 
 revoke all on schema queue from public;
 revoke all on all tables in schema queue from public, anon, authenticated;
@@ -217,8 +256,6 @@ create policy events_service_role on queue.events
   for all to service_role using (true) with check (true);
 create policy runs_service_role on queue.runs
   for all to service_role using (true) with check (true);
-create policy settings_service_role on queue.settings
-  for all to service_role using (true) with check (true);
 
 create policy events_owner_select on queue.events
   for select to authenticated using (owner = auth.uid());
@@ -226,4 +263,3 @@ create policy runs_owner_select on queue.runs
   for select to authenticated using (
     exists (select 1 from queue.events e where e.id = event_id and e.owner = auth.uid())
   );
-

@@ -10,42 +10,8 @@
 -- per-minute tick stays the safety net: it dispatches whatever is due and
 -- kicks a drainer if anything comes due within the next minute.
 
--- The drainer's liveness: one row. active_until is pushed forward by a
--- running drainer; a kick sets it too, to debounce concurrent kicks.
-create table queue._drainer (
-  id           boolean primary key default true constraint drainer_one_row check (id),
-  active_until timestamptz not null default '-infinity',
-  kicked_at    timestamptz
-);
-insert into queue._drainer default values;
-alter table queue._drainer enable row level security;
-comment on table queue._drainer is 'Internal: whether a dispatch drainer is running, to debounce kicks.';
-
--- How far ahead an insert or a tick looks for events a drainer should wait
--- for: events due later than this are left to a later tick.
-create function queue._kick_horizon()
-returns interval
-language sql immutable
-as $$ select interval '60 seconds' $$;
-
--- The advisory lock key that orders kickers against a stopping drainer.
-create function queue._drain_lock_key()
-returns bigint
-language sql immutable
-as $$ select 7428170135::bigint $$;
-
--- queue._secret(name text) -> text
--- Reads a secret from Supabase Vault. On hosted Supabase create them once:
---   select vault.create_secret('https://<ref>.supabase.co', 'project_url');
---   select vault.create_secret('<sb_secret_… key>', 'secret_key');
--- The local stack writes the same two secrets when it starts.
-create function queue._secret(p_name text)
-returns text
-language sql stable
-set search_path = ''
-as $$
-  select s.decrypted_secret from vault.decrypted_secrets s where s.name = p_name limit 1
-$$;
+-- The drainer's liveness row, the kick horizon, the drain lock key and the
+-- Vault secrets are configuration (the config migration).
 
 -- queue._post_dispatch(path text, body jsonb) -> bigint
 -- Posts to the dispatch function through pg_net (sent when the calling

@@ -1,7 +1,6 @@
 -- cron_next: the next time a cron expression fires; cron_valid; parse errors.
 begin;
-create extension if not exists pgtap with schema extensions;
-set search_path = extensions, public;
+\ir helpers/queue_tests.psql
 select plan(73);
 
 -- Syntax. 2026-01-01 is a Thursday.

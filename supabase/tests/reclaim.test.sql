@@ -1,8 +1,8 @@
 -- reclaim and release: what happens to attempts whose dispatcher went away.
 begin;
-create extension if not exists pgtap with schema extensions;
-set search_path = extensions, public;
+\ir helpers/queue_tests.psql
 select plan(10);
+select queue_tests.reset();
 
 insert into queue.handlers (name, kind, target, max_attempts, backoff_base_ms) values ('TapReclaim', 'code', 'Addition', 2, 60000);
 
@@ -11,7 +11,7 @@ select id as ev1 from queue.enqueue('TapReclaim', '{"x": 1, "y": 1}') \gset
 select run_id as r1 from queue.claim('tap', 1000) where id = :ev1 \gset
 select is((select status from queue.heartbeat(array[:r1]::bigint[])), 'running', 'the first heartbeat confirms delivery');
 select isnt((select delivered_at from queue.runs where id = :r1), null, 'and marks the run delivered');
-update queue.events set locked_until = now() - interval '1 second' where id = :ev1;
+select queue_tests.expire_lease(:ev1);
 select is(queue.reclaim(), 1, 'reclaim ends the expired attempt');
 select is((select outcome::text from queue.runs where id = :r1), 'lost', 'a delivered attempt whose lease expired is lost');
 select is((select state::text || '/' || attempts from queue.events where id = :ev1), 'scheduled/1', 'and its event retries after backoff, the attempt spent');

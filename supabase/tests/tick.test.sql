@@ -1,21 +1,16 @@
 -- tick: reclaims expired leases, claims due events, posts one request per batch.
 begin;
-create extension if not exists pgtap with schema extensions;
-set search_path = extensions, public;
+\ir helpers/queue_tests.psql
 select plan(17);
 
--- No drainer is running (a tick leaves the claiming to one), and only this test's events are due.
-update queue._drainer set active_until = '-infinity';
-update queue.events set state = 'cancelled', finished_at = now(), locked_until = null, locked_by = null
- where state in ('queued', 'scheduled', 'processing');
-update queue.runs set outcome = 'lost', finished_at = now() where outcome = 'running';
+select queue_tests.reset();
 
 insert into queue.handlers (name, kind, target, timeout_ms, backoff_base_ms) values ('TapTick', 'code', 'Addition', 1000, 0);
 select id as ev from queue.enqueue('TapTick', '{"x": 1, "y": 2}') \gset
 select run_id as r1 from queue.claim('crashed-dispatcher', 1000) where id = :ev \gset
 -- Dispatch confirmed the attempt (its first heartbeat), then died; its lease runs out.
 select status from queue.heartbeat(array[:r1]::bigint[]);
-update queue.events set locked_until = now() - interval '1 second' where id = :ev;
+select queue_tests.expire_lease(:ev);
 
 select id as ev2 from queue.enqueue('TapTick', '{"x": 2, "y": 2}') \gset
 select coalesce(max(id), 0) as before_req from net.http_request_queue \gset
@@ -47,7 +42,7 @@ select is(
 -- A batch pg_net never delivered: its attempts did not run and are not spent.
 select id as ev3 from queue.enqueue('TapTick', '{"x": 3, "y": 3}') \gset
 select run_id as r3 from queue.claim('tick:late', 1000) where id = :ev3 \gset
-update queue.events set locked_until = now() - interval '1 second' where id = :ev3;
+select queue_tests.expire_lease(:ev3);
 select is((select reclaimed from queue.tick(0 + 1, 0)), 1, 'tick takes back the undelivered attempt');
 select is((select state::text || '/' || attempts from queue.events where id = :ev3), 'queued/0',
   'an undelivered attempt returns its event to queued without spending an attempt');

@@ -90,7 +90,7 @@ export async function claimOnly(sql: Sql, eventIds: number[], worker: string): P
  */
 export async function expireLeases(sql: Sql, eventIds: number[], opts: { reclaim?: boolean } = {}): Promise<number> {
   return sql.begin(async (tx) => {
-    await tx`update queue.events set locked_until = now() - interval '1 second' where id = any(${eventIds}::bigint[])`;
+    await tx`update queue.events set lease_until = now() - interval '1 second' where id = any(${eventIds}::bigint[])`;
     if (!opts.reclaim) return 0;
     const [{ reclaimed }] = await tx<{ reclaimed: number }[]>`select queue.reclaim() as reclaimed`;
     return reclaimed;

@@ -1,4 +1,4 @@
--- The tick: what the per-minute pg_cron job runs.
+-- The tick: what the pg_cron job queue-tick runs, and that job.
 
 -- queue.tick(batch_size integer, max_batches integer) -> table (batches, events, reclaimed, scheduled)
 -- One pass of the scheduler:
@@ -79,16 +79,8 @@ as $$
            else '* * * * *'
          end
 $$;
-
--- pg_cron's schedule() replaces a job of the same name, so re-running these
--- statements is harmless.
+-- pg_cron's schedule() replaces a job of the same name, so re-running this
+-- statement is harmless.
 select cron.schedule('queue-tick',
   queue._tick_schedule((select extversion from pg_extension where extname = 'pg_cron')),
   'select queue.tick()');
-select cron.schedule('queue-prune', '*/5 * * * *', 'select queue.prune()');
-
--- Every queue function is callable by service_role only; PUBLIC (and so
--- anon and authenticated) gets nothing. Functions added by later migrations
--- must repeat these two lines.
-revoke execute on all functions in schema queue from public, anon, authenticated;
-grant execute on all functions in schema queue to service_role;

@@ -378,11 +378,3 @@ begin
   return null;
 end;
 $$;
-
--- Service role only, like every function of the queue.
-revoke execute on function
-  queue._cron_parse(text), queue.cron_valid(text), queue.cron_next(text, timestamptz, text)
-  from public, anon, authenticated;
-grant execute on function
-  queue._cron_parse(text), queue.cron_valid(text), queue.cron_next(text, timestamptz, text)
-  to service_role;

@@ -59,3 +59,7 @@ begin
   return next;
 end;
 $$;
+
+-- Every five minutes. pg_cron's schedule() replaces a job of the same name,
+-- so re-running this statement is harmless.
+select cron.schedule('queue-prune', '*/5 * * * *', 'select queue.prune()');

@@ -24,38 +24,46 @@ $$;
 
 -- queue.create_handler(handler jsonb) -> queue.handlers
 -- Registers the handler for an event name. Keys of `p_handler` are the
--- column names; omitted policy columns take their defaults.
--- Raises unique_violation (23505) when the name is already registered and
--- check_violation (23514) when a value is out of range.
+-- handler's columns, but for created_at and updated_at, which the queue
+-- stamps. Only the keys given are inserted (a null value counts as not
+-- given), so every other column takes the table's column default: those are
+-- the one place a handler's defaults are written.
+-- Raises 22023 when `p_handler` is not a JSON object or names a field a
+-- handler does not have, unique_violation (23505) when the name is already
+-- registered, not_null_violation (23502) when name, kind or target is
+-- missing, and check_violation (23514) when a value is out of range.
 create function queue.create_handler(p_handler jsonb)
 returns queue.handlers
 language plpgsql
 set search_path = ''
 as $$
 declare
+  v_given jsonb := jsonb_strip_nulls(p_handler);
+  v_unknown text;
+  v_columns text;
   v_row queue.handlers;
 begin
-  insert into queue.handlers (
-    name, kind, target, max_attempts, backoff_base_ms, backoff_factor,
-    backoff_max_ms, backoff_jitter, concurrency_limit, rate_limit, rate_period_ms,
-    timeout_ms, enabled
-  )
-  values (
-    p_handler->>'name',
-    (p_handler->>'kind')::queue.handler_kind,
-    p_handler->>'target',
-    coalesce((p_handler->>'max_attempts')::integer, 5),
-    coalesce((p_handler->>'backoff_base_ms')::integer, 1000),
-    coalesce((p_handler->>'backoff_factor')::numeric, 2),
-    coalesce((p_handler->>'backoff_max_ms')::integer, 3600000),
-    coalesce((p_handler->>'backoff_jitter')::numeric, 0.2),
-    (p_handler->>'concurrency_limit')::integer,
-    (p_handler->>'rate_limit')::integer,
-    (p_handler->>'rate_period_ms')::integer,
-    coalesce((p_handler->>'timeout_ms')::integer, 30000),
-    coalesce((p_handler->>'enabled')::boolean, true)
-  )
-  returning * into v_row;
+  if jsonb_typeof(p_handler) is distinct from 'object' then
+    raise exception using errcode = '22023', message = 'A handler must be a JSON object.';
+  end if;
+
+  select string_agg(format('"%s"', k), ', ' order by k) into v_unknown
+    from jsonb_object_keys(p_handler) k
+   where k in ('created_at', 'updated_at')
+      or not exists (select 1 from pg_attribute a
+                      where a.attrelid = 'queue.handlers'::regclass and a.attname = k
+                        and a.attnum > 0 and not a.attisdropped);
+  if v_unknown is not null then
+    raise exception using errcode = '22023', message = format('A handler has no field %s.', v_unknown);
+  end if;
+
+  -- With no key at all, name alone is inserted, as null: the not-null
+  -- violation then names the first missing field.
+  select string_agg(quote_ident(k), ', ') into v_columns from jsonb_object_keys(v_given) k;
+  execute format(
+    'insert into queue.handlers (%1$s) select %1$s from jsonb_populate_record(null::queue.handlers, $1) returning *',
+    coalesce(v_columns, 'name'))
+    using v_given into v_row;
   return queue._check_timeout(v_row);
 end;
 $$;

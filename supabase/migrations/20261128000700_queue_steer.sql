@@ -1,4 +1,5 @@
--- Reading and steering events: list, get, cancel, retry.
+-- Reading and steering events: list, get, cancel, retry, redrive, and the
+-- stats view.
 -- `p_owner` scopes every call to one user's events; null means all events
 -- (the service role).
 
@@ -83,7 +84,7 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state in ('succeeded', 'dead', 'cancelled') then
+  if queue._is_final(v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
   end if;
@@ -174,7 +175,7 @@ as
 with names as (
   select name from queue.handlers
   union
-  select distinct e.name from queue.events e where e.state in ('scheduled', 'queued', 'processing')
+  select distinct e.name from queue.events e where not queue._is_final(e.state)
 ),
 counts as (
   select e.name,

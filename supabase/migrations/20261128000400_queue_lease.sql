@@ -1,31 +1,7 @@
--- Claiming events under a lease, keeping leases alive, and recording how each
--- attempt ended.
-
--- How long a claim or a heartbeat leases an event. Dispatchers heartbeat
--- every 10 s, so a live attempt never loses its lease; a dead dispatcher's
--- events come back within this time (plus the next tick).
-create function queue._lease()
-returns interval
-language sql immutable
-as $$ select interval '30 seconds' $$;
-
--- queue._backoff(attempt, base_ms, factor, max_ms, jitter) -> interval
--- Delay before retry number `p_attempt` (1 = after the first failure):
--- base * factor^(attempt-1), capped at max, times a random factor in
--- [1 - jitter, 1 + jitter] (never above the cap) so a burst of failures does
--- not retry in lockstep.
-create function queue._backoff(
-  p_attempt integer, p_base_ms integer, p_factor numeric, p_max_ms integer, p_jitter numeric
-)
-returns interval
-language sql volatile
-as $$
-  select make_interval(secs => least(
-    p_max_ms::numeric,
-    least(p_max_ms::numeric, p_base_ms * power(p_factor, greatest(p_attempt - 1, 0)))
-      * (1 - p_jitter + 2 * p_jitter * random()::numeric)
-  ) / 1000.0)
-$$;
+-- Leases: claiming due events under a lease, keeping leases alive (the
+-- heartbeat, which also confirms delivery and carries cancellations), and
+-- taking back the attempts whose dispatcher went away (reclaim, release).
+-- How an attempt that ran is recorded is in the next migration (outcome).
 
 -- What claim hands a dispatcher: the event, its run, and its handler.
 create type queue._claimed as (
@@ -36,7 +12,7 @@ create type queue._claimed as (
   attempt integer,
   priority smallint,
   run_at timestamptz,
-  locked_until timestamptz,
+  lease_until timestamptz,
   owner uuid,
   kind queue.handler_kind,
   target text,
@@ -127,8 +103,8 @@ begin
     update queue.events e
        set state = 'processing',
            attempts = e.attempts + 1,
-           locked_by = p_worker,
-           locked_until = clock_timestamp() + queue._lease(),
+           leased_by = p_worker,
+           lease_until = clock_timestamp() + queue._lease(),
            updated_at = now()
       from due
      where e.id = due.id
@@ -139,7 +115,7 @@ begin
     select c.id, c.name, c.attempts, p_worker from claimed c
     returning queue.runs.id as run_id, queue.runs.event_id
   )
-  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.locked_until, c.owner,
+  select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.lease_until, c.owner,
          h.kind, h.target, h.timeout_ms
     from claimed c
     join runs r on r.event_id = c.id
@@ -164,7 +140,7 @@ set search_path = ''
 as $$
   with live as (
     update queue.events e
-       set locked_until = clock_timestamp() + queue._lease()
+       set lease_until = clock_timestamp() + queue._lease()
       from queue.runs r
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
@@ -186,190 +162,6 @@ as $$
     left join live l on l.run_id = u.id
 $$;
 
--- queue.complete(run_id bigint, result jsonb) -> queue.event_state
--- Records a successful attempt: the run 'succeeded', the event 'succeeded'
--- with its result (also when a cancel was requested meanwhile: it finished).
--- Returns null (and changes nothing) when the run is no longer running, e.g.
--- its lease expired and it was reclaimed: a late outcome never overwrites a
--- newer attempt.
-create function queue.complete(p_run_id bigint, p_result jsonb default null)
-returns queue.event_state
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_event_id bigint;
-begin
-  -- Lock order everywhere: the event row, then its run (see fail, reclaim).
-  perform 1 from queue.events e
-   where e.id = (select r.event_id from queue.runs r where r.id = p_run_id)
-     for update;
-
-  update queue.runs r
-     set outcome = 'succeeded', result = p_result, finished_at = clock_timestamp()
-   where r.id = p_run_id and r.outcome = 'running'
-  returning r.event_id into v_event_id;
-  if not found then
-    return null;
-  end if;
-
-  update queue.events e
-     set state = 'succeeded', result = p_result, locked_until = null, locked_by = null,
-         finished_at = now(), updated_at = now()
-   where e.id = v_event_id and e.state = 'processing';
-  return 'succeeded';
-end;
-$$;
-
--- queue.fail(run_id bigint, error jsonb, outcome queue.run_outcome) -> queue.event_state
--- Records an attempt that did not succeed ('failed', 'timed_out', 'lost' or
--- 'cancelled'). A cancelled attempt, or any failure of an event whose cancel
--- was requested, ends it 'cancelled'. Otherwise it is retried after a
--- backoff ('scheduled') - the event's overrides, else its handler's policy -
--- or ends 'dead' once it has used max_attempts. Returns the event's new
--- state, or null when the run is no longer running (a stale outcome).
--- Locking: the event row, then the run row (the order complete and reclaim
--- use too, so concurrent outcomes and reclaims cannot deadlock).
-create function queue.fail(
-  p_run_id bigint,
-  p_error jsonb,
-  p_outcome queue.run_outcome default 'failed'
-)
-returns queue.event_state
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_event queue.events;
-  v_handler queue.handlers;
-  v_state queue.event_state;
-begin
-  if p_outcome not in ('failed', 'timed_out', 'lost', 'cancelled') then
-    raise exception using errcode = '22023',
-      message = format('fail outcome must be failed, timed_out, lost or cancelled, not %s.', p_outcome);
-  end if;
-
-  -- Lock order everywhere: the event row, then its run.
-  select e.* into v_event
-    from queue.events e
-   where e.id = (select r.event_id from queue.runs r where r.id = p_run_id)
-     for update;
-  perform 1 from queue.runs r where r.id = p_run_id and r.outcome = 'running' for update;
-  if not found then
-    return null;
-  end if;
-
-  select h.* into v_handler from queue.handlers h where h.name = v_event.name;
-  v_state := case
-               when p_outcome = 'cancelled' or v_event.cancel_requested_at is not null then 'cancelled'
-               when v_event.attempts >= coalesce(v_event.max_attempts, v_handler.max_attempts, 5) then 'dead'
-               else 'scheduled'
-             end;
-
-  update queue.runs r
-     set outcome = p_outcome, error = p_error, finished_at = clock_timestamp()
-   where r.id = p_run_id;
-
-  update queue.events e
-     set state = v_state,
-         last_error = p_error,
-         locked_until = null,
-         locked_by = null,
-         run_at = case
-                    when v_state = 'scheduled' then now() + queue._backoff(
-                      v_event.attempts,
-                      coalesce(v_event.backoff_base_ms, v_handler.backoff_base_ms, 1000),
-                      coalesce(v_event.backoff_factor, v_handler.backoff_factor, 2),
-                      coalesce(v_event.backoff_max_ms, v_handler.backoff_max_ms, 3600000),
-                      coalesce(v_handler.backoff_jitter, 0.2))
-                    else e.run_at
-                  end,
-         finished_at = case when v_state in ('dead', 'cancelled') then now() end,
-         updated_at = now()
-   where e.id = v_event.id;
-  return v_state;
-end;
-$$;
-
--- queue.settle(outcomes jsonb) -> table (run_id, event_id, state)
--- Records a whole batch of outcomes in one call, which is how dispatch
--- reports back (one round trip per batch). Each element:
---   {"run_id": 1, "ok": true,  "result": ...}
---   {"run_id": 2, "ok": false, "error": {"message": ...}, "outcome": "failed"|"timed_out"|"cancelled"}
--- `state` is null for a stale outcome (see complete/fail).
--- Successes are recorded set-based (the common case: three statements for
--- the whole batch); failures go through fail() one by one, since each needs
--- its own retry decision.
--- Locking: the successes' event rows first, in id order, then their runs -
--- the order complete, fail and reclaim use - so settles and reclaims
--- running at once cannot deadlock.
-create function queue.settle(p_outcomes jsonb)
-returns table (run_id bigint, event_id bigint, state queue.event_state)
-language plpgsql
-set search_path = ''
-as $$
-#variable_conflict use_column
-declare
-  v_item jsonb;
-  v_run_id bigint;
-begin
-  if jsonb_typeof(p_outcomes) is distinct from 'array' then
-    raise exception using errcode = '22023', message = 'outcomes must be a JSON array.';
-  end if;
-
-  perform 1
-     from queue.events e
-    where e.id in (
-      select r.event_id
-        from jsonb_array_elements(p_outcomes) x
-        join queue.runs r on r.id = (x->>'run_id')::bigint
-       where coalesce((x->>'ok')::boolean, false)
-    )
-    order by e.id
-      for update;
-
-  return query
-  with ok as (
-    select distinct on ((x->>'run_id')::bigint) (x->>'run_id')::bigint as run_id, x->'result' as result
-      from jsonb_array_elements(p_outcomes) x
-     where coalesce((x->>'ok')::boolean, false)
-  ),
-  done_runs as (
-    update queue.runs r
-       set outcome = 'succeeded', result = ok.result, finished_at = clock_timestamp()
-      from ok
-     where r.id = ok.run_id and r.outcome = 'running'
-    returning r.id, r.event_id, r.result
-  ),
-  done_events as (
-    update queue.events e
-       set state = 'succeeded', result = d.result, locked_until = null, locked_by = null,
-           finished_at = now(), updated_at = now()
-      from done_runs d
-     where e.id = d.event_id and e.state = 'processing'
-    returning e.id
-  )
-  select ok.run_id, d.event_id, case when d.id is null then null else 'succeeded'::queue.event_state end
-    from ok left join done_runs d on d.id = ok.run_id;
-
-  for v_item in
-    select x from jsonb_array_elements(p_outcomes) x
-     where not coalesce((x->>'ok')::boolean, false)
-     order by (x->>'run_id')::bigint
-  loop
-    v_run_id := (v_item->>'run_id')::bigint;
-    run_id := v_run_id;
-    event_id := (select r.event_id from queue.runs r where r.id = v_run_id);
-    state := queue.fail(
-      v_run_id,
-      coalesce(v_item->'error', '{"message": "The handler failed without an error message."}'::jsonb),
-      coalesce((v_item->>'outcome')::queue.run_outcome, 'failed')
-    );
-    return next;
-  end loop;
-end;
-$$;
-
 -- queue._undeliver(run_id bigint) -> void
 -- Takes back an attempt that never started: its run is deleted and its event
 -- returns to 'queued' as it was before the claim (the attempt is not spent).
@@ -385,7 +177,7 @@ as $$
     returning r.event_id
   )
   update queue.events e
-     set state = 'queued', attempts = e.attempts - 1, locked_until = null, locked_by = null, updated_at = now()
+     set state = 'queued', attempts = e.attempts - 1, lease_until = null, leased_by = null, updated_at = now()
     from gone
    where e.id = gone.event_id and e.state = 'processing'
 $$;
@@ -412,7 +204,7 @@ begin
     select r.id, r.delivered_at
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.locked_until < clock_timestamp()
+     where e.state = 'processing' and e.lease_until < clock_timestamp()
      order by e.id
      limit p_limit
        for update of e skip locked
