@@ -1645,6 +1645,13 @@ begin
     return;
   end if;
 
+  -- While a drainer runs it claims what is due itself, in the worker's
+  -- budgets; a tick batch beside it would only pile more onto that worker.
+  if exists (select 1 from queue._drainer d where d.active_until > clock_timestamp()) then
+    return next;
+    return;
+  end if;
+
   for i in 1..p_max_batches loop
     v_worker := 'tick:' || gen_random_uuid()::text;
     select jsonb_agg(to_jsonb(c) order by c.priority desc, c.run_at, c.id), count(*)
