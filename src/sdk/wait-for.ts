@@ -52,16 +52,31 @@ export function waitFor(
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
 
+    // Realtime can deliver a change late, after a newer state was read (say
+    // the 'dead' of before a retry): only a version at least as new as the
+    // newest seen counts, and changes count only once the first read is in.
+    const version = (event: EventRow) => new Date(event.updated_at).getTime();
+    let read_ = false;
+    let early: EventRow | undefined;
     const consider = (event: EventRow) => {
+      if (last && version(event) < version(last)) return;
       last = event;
       if (states.includes(event.state)) finish(() => resolve(event));
     };
+    const heard = (event: EventRow) => {
+      if (read_) consider(event);
+      else if (!early || version(event) >= version(early)) early = event;
+    };
     // Reads the row; also after a reconnect, as changes during it may not be replayed.
-    const read = () => getEvent(id).then(({ runs: _runs, ...event }) => consider(event), (err) => finish(() => reject(err)));
+    const read = () => getEvent(id).then(({ runs: _runs, ...event }) => {
+      read_ = true;
+      consider(event);
+      if (early) consider(early);
+    }, (err) => finish(() => reject(err)));
     let confirmed = false;
     reread = setInterval(() => { if (confirmed && !done) void read(); }, options.rereadMs ?? 5000);
     subscribe(client, { id }, (change) => {
-      if (change.type !== 'DELETE') consider(change.event);
+      if (change.type !== 'DELETE') heard(change.event);
       else finish(() => reject(notFound(`Event ${id} was deleted (pruned) while waiting for it.`)));
     }, {
       onStatus: (status) => {
