@@ -1151,7 +1151,7 @@ begin
       errcode = 'QU422',
       message = format('No enabled handler is registered for event %s.',
                        array_to_string(array(select format('"%s"', m) from unnest(v_missing) m), ', ')),
-      hint = 'Register a handler for the event name first (POST /registry).';
+      hint = 'Register a handler for the event name first (POST /handlers).';
   end if;
 
   with input as (
