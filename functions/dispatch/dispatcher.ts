@@ -3,7 +3,7 @@
 // the worker's budgets. There is one dispatcher per worker; index.ts makes
 // it and hands the platform's beforeunload to retire().
 import { release, type Claimed, type Sql } from '../../src/shared/db.ts';
-import { createDrainer, type DrainOptions, type DrainResult, type Listen } from './drain.ts';
+import { createDrainer, IN_FLIGHT, type DrainOptions, type DrainResult, type Listen } from './drain.ts';
 import type { RunDeps } from './run-event.ts';
 import { createRunner } from './runner.ts';
 import type { WorkerBudget } from './worker-budget.ts';
@@ -36,14 +36,12 @@ export interface Dispatcher {
   idle(): Promise<void>;
 }
 
-/** In flight once the worker is close to a limit (DrainOptions.taperSize's default). */
-const TAPER_IN_FLIGHT = 10;
-
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const log = deps.log ?? ((line: string) => console.error(line));
-  const maxInFlight = deps.drain?.maxInFlight ?? 200;
+  const maxInFlight = deps.drain?.maxInFlight ?? IN_FLIGHT.max;
+  const taper = deps.drain?.taperSize ?? IN_FLIGHT.taper;
   let wake = () => {};
-  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, log, onChange: () => wake() });
+  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, maxRunning: maxInFlight, log, onChange: () => wake() });
   const handOver = async () => {
     const res = await deps.run.fetch(`${deps.run.functionsUrl}/dispatch/drain`, {
       method: 'POST',
@@ -64,7 +62,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       // undelivered and so unspent; a drainer (this one or a fresh worker's)
       // claims it within its own budget.
       const room = deps.budget.room();
-      const fits = room === 'none' ? 0 : Math.max(0, (room === 'taper' ? TAPER_IN_FLIGHT : maxInFlight) - runner.inFlight);
+      const fits = room === 'none' ? 0 : Math.max(0, (room === 'taper' ? taper : maxInFlight) - runner.inFlight);
       const [now, back] = [rows.slice(0, fits), rows.slice(fits)];
       if (back.length) {
         await release(deps.sql, back.map((r) => r.run_id)).catch((err) =>

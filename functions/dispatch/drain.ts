@@ -23,6 +23,9 @@ export interface DrainOptions {
   aliveMs?: number;
 }
 
+/** The in-flight bounds, shared with the dispatcher's tick batches and its runner. */
+export const IN_FLIGHT = { max: 200, claim: 100, taper: 10 } as const;
+
 export interface DrainResult {
   worker: string;
   claimed: number;
@@ -74,9 +77,9 @@ export interface Drainer {
 export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer {
   const { sql, runner, budget } = deps;
   const log = deps.log ?? ((line: string) => console.error(line));
-  const maxInFlight = opts.maxInFlight ?? 200;
-  const claimSize = opts.claimSize ?? 100;
-  const taperSize = opts.taperSize ?? 10;
+  const maxInFlight = opts.maxInFlight ?? IN_FLIGHT.max;
+  const claimSize = opts.claimSize ?? IN_FLIGHT.claim;
+  const taperSize = opts.taperSize ?? IN_FLIGHT.taper;
   const idleMs = opts.idleMs ?? 30_000;
   const aliveMs = opts.aliveMs ?? 3000;
   const waker = createWaker();

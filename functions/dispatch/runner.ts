@@ -17,9 +17,9 @@ export interface RunnerOptions {
   /**
    * Most handlers running at once in this worker; attempts beyond it wait
    * their turn (their leases kept by the heartbeats) so that a worker's
-   * memory stays bounded whatever batches it is sent. (Default: 200)
+   * memory stays bounded whatever batches it is sent (the dispatcher's in-flight bound).
    */
-  maxRunning?: number;
+  maxRunning: number;
   log?: (line: string) => void;
 }
 
@@ -42,7 +42,7 @@ export function createRunner(opts: RunnerOptions): Runner {
   const { sql } = opts;
   const log = opts.log ?? ((line: string) => console.error(line));
   const attempts = new Map<number, { stop: AbortController; done: Promise<void> }>();
-  const maxRunning = opts.maxRunning ?? 200;
+  const { maxRunning } = opts;
   let running = 0;
   const turns: Array<() => void> = [];
   /** Resolves when a handler may start: at most maxRunning at once, first come first served. */
