@@ -182,6 +182,28 @@ as $$
    where e.id = gone.event_id and e.state = 'processing'
 $$;
 
+-- queue._lose(run_id bigint, message text) -> queue.event_state
+-- Ends an attempt whose dispatcher went away, the one definition reclaim and
+-- release share: an attempt that was never delivered did not run, so it is
+-- taken back unspent (_undeliver; returns 'queued'); one that was delivered
+-- may have done part of its work, so it is recorded 'lost' with `p_message`
+-- and its event retried, dead or cancelled exactly as fail decides (returns
+-- fail's answer). The caller holds the event's row lock; raises nothing of
+-- its own.
+create function queue._lose(p_run_id bigint, p_message text)
+returns queue.event_state
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if exists (select 1 from queue.runs r where r.id = p_run_id and r.delivered_at is null) then
+    perform queue._undeliver(p_run_id);
+    return 'queued';
+  end if;
+  return queue.fail(p_run_id, jsonb_build_object('message', p_message), 'lost');
+end;
+$$;
+
 -- queue.reclaim(limit integer) -> integer
 -- Ends the attempts whose lease expired without an outcome (dispatcher
 -- crashed, the function was killed): each run is recorded as 'lost' and its
@@ -201,7 +223,7 @@ declare
   v_count integer := 0;
 begin
   for v_run in
-    select r.id, r.delivered_at
+    select r.id
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
      where e.state = 'processing' and e.lease_until < clock_timestamp()
@@ -209,15 +231,7 @@ begin
      limit p_limit
        for update of e skip locked
   loop
-    if v_run.delivered_at is null then
-      perform queue._undeliver(v_run.id);
-    else
-      perform queue.fail(
-        v_run.id,
-        jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
-        'lost'
-      );
-    end if;
+    perform queue._lose(v_run.id, 'The lease expired before the attempt reported an outcome; the attempt was lost.');
     v_count := v_count + 1;
   end loop;
   return v_count;
@@ -238,25 +252,17 @@ as $$
 declare
   v_run record;
   v_count integer := 0;
-  v_state queue.event_state;
 begin
   for v_run in
-    select r.id, r.event_id, r.delivered_at
+    select r.id, r.event_id
       from queue.events e
       join queue.runs r on r.event_id = e.id and r.outcome = 'running'
      where r.id = any(p_run_ids) and e.state = 'processing'
      order by e.id
        for update of e
   loop
-    if v_run.delivered_at is null then
-      perform queue._undeliver(v_run.id);
-    else
-      v_state := queue.fail(v_run.id,
-        jsonb_build_object('message', 'The dispatch worker shut down while the attempt ran; it was released to run again.'),
-        'lost');
-      if v_state = 'scheduled' then
-        update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
-      end if;
+    if queue._lose(v_run.id, 'The dispatch worker shut down while the attempt ran; it was released to run again.') = 'scheduled' then
+      update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
     end if;
     v_count := v_count + 1;
   end loop;
