@@ -486,19 +486,27 @@ CREATE FUNCTION queue._lease() RETURNS interval
     AS $$ select interval '30 seconds' $$;
 
 --
--- Name: _lose(bigint, text); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: _lose(bigint[], text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue._lose(p_run_id bigint, p_message text) RETURNS queue.event_state
+CREATE FUNCTION queue._lose(p_run_ids bigint[], p_message text) RETURNS TABLE(event_id bigint, state queue.event_state)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
+declare
+  v_run queue.runs;
 begin
-  if exists (select 1 from queue.runs r where r.id = p_run_id and r.delivered_at is null) then
-    perform queue._undeliver(p_run_id);
-    return 'queued';
-  end if;
-  return queue.fail(p_run_id, jsonb_build_object('message', p_message), 'lost');
+  for v_run in select r.* from queue.runs r where r.id = any(p_run_ids) order by r.event_id loop
+    event_id := v_run.event_id;
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+      state := 'queued';
+    else
+      state := queue.fail(v_run.id, jsonb_build_object('message', p_message), 'lost');
+    end if;
+    return next;
+  end loop;
 end;
 $$;
 
@@ -1471,27 +1479,19 @@ $$;
 --
 
 CREATE FUNCTION queue.reclaim(p_limit integer DEFAULT 10000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_run record;
-  v_count integer := 0;
-begin
-  for v_run in
-    select r.id
-      from queue.events e
-      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.lease_until < clock_timestamp()
-     order by e.id
-     limit p_limit
-       for update of e skip locked
-  loop
-    perform queue._lose(v_run.id, 'The lease expired before the attempt reported an outcome; the attempt was lost.');
-    v_count := v_count + 1;
-  end loop;
-  return v_count;
-end;
+  select count(*)::integer
+    from queue._lose(array(
+           select r.id
+             from queue.events e
+             join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+            where e.state = 'processing' and e.lease_until < clock_timestamp()
+            order by e.id
+            limit p_limit
+              for update of e skip locked
+         ), 'The lease expired before the attempt reported an outcome; the attempt was lost.')
 $$;
 
 --
@@ -1520,22 +1520,20 @@ CREATE FUNCTION queue.release(p_run_ids bigint[]) RETURNS integer
     SET search_path TO ''
     AS $$
 declare
-  v_run record;
-  v_count integer := 0;
+  v_retried bigint[];
+  v_count integer;
 begin
-  for v_run in
-    select r.id, r.event_id
-      from queue.events e
-      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where r.id = any(p_run_ids) and e.state = 'processing'
-     order by e.id
-       for update of e
-  loop
-    if queue._lose(v_run.id, 'The dispatch worker shut down while the attempt ran; it was released to run again.') = 'scheduled' then
-      update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
-    end if;
-    v_count := v_count + 1;
-  end loop;
+  select array_agg(l.event_id) filter (where l.state = 'scheduled'), count(*)
+    into v_retried, v_count
+    from queue._lose(array(
+           select r.id
+             from queue.events e
+             join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+            where r.id = any(p_run_ids) and e.state = 'processing'
+            order by e.id
+              for update of e
+         ), 'The dispatch worker shut down while the attempt ran; it was released to run again.') l;
+  update queue.events e set run_at = now(), state = 'queued' where e.id = any(v_retried);
   return v_count;
 end;
 $$;
