@@ -390,10 +390,10 @@ ALTER TABLE ONLY queue.events REPLICA IDENTITY FULL;
 COMMENT ON TABLE queue.events IS 'Every enqueued event, from enqueue to its final state.';
 
 --
--- Name: _event_for_update(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: _event_for_update(bigint, uuid, queue.event_state[], text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue._event_for_update(p_id bigint, p_owner uuid) RETURNS queue.events
+CREATE FUNCTION queue._event_for_update(p_id bigint, p_owner uuid, p_states queue.event_state[], p_refusal text) RETURNS queue.events
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -405,6 +405,9 @@ begin
      for update;
   if not found then
     raise exception using errcode = 'QU404', message = format('Event %s does not exist.', p_id);
+  end if;
+  if v_row.state <> all(p_states) then
+    raise exception using errcode = 'QU409', message = format(p_refusal, p_id, v_row.state);
   end if;
   return v_row;
 end;
@@ -431,6 +434,20 @@ begin
   ) into v_row;
   return v_row;
 end;
+$$;
+
+--
+-- Name: _handler_fields(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._handler_fields() RETURNS SETOF text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select a.attname::text
+    from pg_attribute a
+   where a.attrelid = 'queue.handlers'::regclass and a.attnum > 0 and not a.attisdropped
+     and a.attname not in ('created_at', 'updated_at')
 $$;
 
 --
@@ -467,6 +484,31 @@ $$;
 CREATE FUNCTION queue._lease() RETURNS interval
     LANGUAGE sql IMMUTABLE
     AS $$ select interval '30 seconds' $$;
+
+--
+-- Name: _lose(bigint[], text); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._lose(p_run_ids bigint[], p_message text) RETURNS TABLE(event_id bigint, state queue.event_state)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_run queue.runs;
+begin
+  for v_run in select r.* from queue.runs r where r.id = any(p_run_ids) order by r.event_id loop
+    event_id := v_run.event_id;
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+      state := 'queued';
+    else
+      state := queue.fail(v_run.id, jsonb_build_object('message', p_message), 'lost');
+    end if;
+    return next;
+  end loop;
+end;
+$$;
 
 --
 -- Name: _post_dispatch(text, jsonb); Type: FUNCTION; Schema: queue; Owner: -
@@ -514,25 +556,43 @@ end;
 $$;
 
 --
--- Name: _requeue(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: _prune_log(regclass, text, text, timestamp with time zone, integer); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue._requeue(p_ids bigint[]) RETURNS integer
+CREATE FUNCTION queue._prune_log(p_log regclass, p_key text, p_stamp text, p_before timestamp with time zone, p_limit integer) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   v_count integer;
 begin
+  execute format(
+    'delete from %1$s where %2$I in (select %2$I from %1$s where %3$I < $1 order by %2$I limit $2)',
+    p_log, p_key, p_stamp)
+    using p_before, p_limit;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$_$;
+
+--
+-- Name: _requeue(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._requeue(p_ids bigint[]) RETURNS SETOF queue.events
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  return query
   update queue.events e
      set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
          cancel_requested_at = null, updated_at = now()
-   where e.id = any(p_ids);
-  get diagnostics v_count = row_count;
-  if v_count > 0 then
+   where e.id = any(p_ids)
+  returning e.*;
+  if found then
     perform queue.kick();
   end if;
-  return v_count;
 end;
 $$;
 
@@ -586,27 +646,18 @@ $$;
 --
 
 CREATE FUNCTION queue.cancel(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_row queue.events;
-begin
-  v_row := queue._event_for_update(p_id, p_owner);
-  if queue._is_final(v_row.state) then
-    raise exception using errcode = 'QU409',
-      message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
-  end if;
-
   update queue.events e
      set state = case when e.state = 'processing' then e.state else 'cancelled' end,
          finished_at = case when e.state = 'processing' then null else now() end,
          cancel_requested_at = coalesce(e.cancel_requested_at, now()),
          updated_at = now()
-   where e.id = p_id
-  returning e.* into v_row;
-  return v_row;
-end;
+   where e.id = (select (queue._event_for_update(p_id, p_owner,
+                   array(select s from unnest(enum_range(null::queue.event_state)) s where not queue._is_final(s)),
+                   'Event %s is already %s; only scheduled, queued or processing events can be cancelled.')).id)
+  returning e.*
 $$;
 
 --
@@ -737,10 +788,7 @@ begin
 
   select string_agg(format('"%s"', k), ', ' order by k) into v_unknown
     from jsonb_object_keys(p_handler) k
-   where k in ('created_at', 'updated_at')
-      or not exists (select 1 from pg_attribute a
-                      where a.attrelid = 'queue.handlers'::regclass and a.attname = k
-                        and a.attnum > 0 and not a.attisdropped);
+   where k not in (select queue._handler_fields());
   if v_unknown is not null then
     raise exception using errcode = '22023', message = format('A handler has no field %s.', v_unknown);
   end if;
@@ -1417,23 +1465,10 @@ begin
   delete from queue.events e using doomed where e.id = doomed.id;
   get diagnostics events = row_count;
 
-  delete from cron.job_run_details d
-   where d.runid in (
-     select d2.runid from cron.job_run_details d2
-      where d2.end_time < now() - v_settings.log_retention
-      order by d2.runid
-      limit v_settings.prune_batch_size
-   );
-  get diagnostics job_runs = row_count;
-
-  delete from net._http_response r
-   where r.id in (
-     select r2.id from net._http_response r2
-      where r2.created < now() - v_settings.log_retention
-      order by r2.id
-      limit v_settings.prune_batch_size
-   );
-  get diagnostics http_responses = row_count;
+  job_runs := queue._prune_log('cron.job_run_details', 'runid', 'end_time',
+                                now() - v_settings.log_retention, v_settings.prune_batch_size);
+  http_responses := queue._prune_log('net._http_response', 'id', 'created',
+                                      now() - v_settings.log_retention, v_settings.prune_batch_size);
 
   return next;
 end;
@@ -1444,35 +1479,19 @@ $$;
 --
 
 CREATE FUNCTION queue.reclaim(p_limit integer DEFAULT 10000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_run record;
-  v_count integer := 0;
-begin
-  for v_run in
-    select r.id, r.delivered_at
-      from queue.events e
-      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.lease_until < clock_timestamp()
-     order by e.id
-     limit p_limit
-       for update of e skip locked
-  loop
-    if v_run.delivered_at is null then
-      perform queue._undeliver(v_run.id);
-    else
-      perform queue.fail(
-        v_run.id,
-        jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
-        'lost'
-      );
-    end if;
-    v_count := v_count + 1;
-  end loop;
-  return v_count;
-end;
+  select count(*)::integer
+    from queue._lose(array(
+           select r.id
+             from queue.events e
+             join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+            where e.state = 'processing' and e.lease_until < clock_timestamp()
+            order by e.id
+            limit p_limit
+              for update of e skip locked
+         ), 'The lease expired before the attempt reported an outcome; the attempt was lost.')
 $$;
 
 --
@@ -1483,12 +1502,13 @@ CREATE FUNCTION queue.redrive(p_name text, p_owner uuid DEFAULT NULL::uuid) RETU
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  select queue._requeue(array(
-    select e.id from queue.events e
-     where e.name = p_name and e.state = 'dead' and (p_owner is null or e.owner = p_owner)
-     order by e.id
-       for update skip locked
-  ))
+  select count(*)::integer
+    from queue._requeue(array(
+           select e.id from queue.events e
+            where e.name = p_name and e.state = 'dead' and (p_owner is null or e.owner = p_owner)
+            order by e.id
+              for update skip locked
+         ))
 $$;
 
 --
@@ -1500,30 +1520,20 @@ CREATE FUNCTION queue.release(p_run_ids bigint[]) RETURNS integer
     SET search_path TO ''
     AS $$
 declare
-  v_run record;
-  v_count integer := 0;
-  v_state queue.event_state;
+  v_retried bigint[];
+  v_count integer;
 begin
-  for v_run in
-    select r.id, r.event_id, r.delivered_at
-      from queue.events e
-      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where r.id = any(p_run_ids) and e.state = 'processing'
-     order by e.id
-       for update of e
-  loop
-    if v_run.delivered_at is null then
-      perform queue._undeliver(v_run.id);
-    else
-      v_state := queue.fail(v_run.id,
-        jsonb_build_object('message', 'The dispatch worker shut down while the attempt ran; it was released to run again.'),
-        'lost');
-      if v_state = 'scheduled' then
-        update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
-      end if;
-    end if;
-    v_count := v_count + 1;
-  end loop;
+  select array_agg(l.event_id) filter (where l.state = 'scheduled'), count(*)
+    into v_retried, v_count
+    from queue._lose(array(
+           select r.id
+             from queue.events e
+             join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+            where r.id = any(p_run_ids) and e.state = 'processing'
+            order by e.id
+              for update of e
+         ), 'The dispatch worker shut down while the attempt ran; it was released to run again.') l;
+  update queue.events e set run_at = now(), state = 'queued' where e.id = any(v_retried);
   return v_count;
 end;
 $$;
@@ -1533,22 +1543,12 @@ $$;
 --
 
 CREATE FUNCTION queue.retry(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
-    LANGUAGE plpgsql
+    LANGUAGE sql
     SET search_path TO ''
     AS $$
-declare
-  v_row queue.events;
-begin
-  v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state not in ('dead', 'cancelled') then
-    raise exception using errcode = 'QU409',
-      message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
-  end if;
-
-  perform queue._requeue(array[p_id]);
-  select e.* into v_row from queue.events e where e.id = p_id;
-  return v_row;
-end;
+  select r.*
+    from queue._requeue(array[(queue._event_for_update(p_id, p_owner, '{dead,cancelled}',
+           'Event %s is %s; only dead or cancelled events can be retried.')).id]) r
 $$;
 
 --
@@ -1677,35 +1677,32 @@ $$;
 CREATE FUNCTION queue.update_handler(p_name text, p_patch jsonb) RETURNS queue.handlers
     LANGUAGE plpgsql
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
+  v_given jsonb;
+  v_columns text;
+  v_count integer;
   v_row queue.handlers;
 begin
-  -- A key present in the patch sets the column, even to null (e.g. removing
-  -- a concurrency limit); an absent key keeps it.
-  update queue.handlers h set
-    kind              = case when p_patch ? 'kind' then (p_patch->>'kind')::queue.handler_kind else h.kind end,
-    target            = case when p_patch ? 'target' then p_patch->>'target' else h.target end,
-    max_attempts      = case when p_patch ? 'max_attempts' then (p_patch->>'max_attempts')::integer else h.max_attempts end,
-    backoff_base_ms   = case when p_patch ? 'backoff_base_ms' then (p_patch->>'backoff_base_ms')::integer else h.backoff_base_ms end,
-    backoff_factor    = case when p_patch ? 'backoff_factor' then (p_patch->>'backoff_factor')::numeric else h.backoff_factor end,
-    backoff_max_ms    = case when p_patch ? 'backoff_max_ms' then (p_patch->>'backoff_max_ms')::integer else h.backoff_max_ms end,
-    backoff_jitter    = case when p_patch ? 'backoff_jitter' then (p_patch->>'backoff_jitter')::numeric else h.backoff_jitter end,
-    concurrency_limit = case when p_patch ? 'concurrency_limit' then (p_patch->>'concurrency_limit')::integer else h.concurrency_limit end,
-    rate_limit        = case when p_patch ? 'rate_limit' then (p_patch->>'rate_limit')::integer else h.rate_limit end,
-    rate_period_ms    = case when p_patch ? 'rate_period_ms' then (p_patch->>'rate_period_ms')::integer else h.rate_period_ms end,
-    timeout_ms        = case when p_patch ? 'timeout_ms' then (p_patch->>'timeout_ms')::integer else h.timeout_ms end,
-    enabled           = case when p_patch ? 'enabled' then (p_patch->>'enabled')::boolean else h.enabled end,
-    updated_at        = now()
-  where h.name = p_name
-  returning h.* into v_row;
+  select jsonb_object_agg(f.key, f.value), string_agg(format('%1$I = p.%1$I', f.key), ', ')
+    into v_given, v_columns
+    from jsonb_each(p_patch) f
+   where f.key <> 'name' and f.key in (select queue._handler_fields());
+  execute format(
+    'update queue.handlers h set %s updated_at = now()
+       from jsonb_populate_record(null::queue.handlers, $1) p
+      where h.name = $2
+     returning h.*',
+    coalesce(v_columns || ', ', ''))
+    using v_given, p_name into v_row;
+  get diagnostics v_count = row_count;
 
-  if not found then
+  if v_count = 0 then
     raise exception using errcode = 'QU404', message = format('No handler is registered for event "%s".', p_name);
   end if;
   return queue._check_timeout(v_row);
 end;
-$$;
+$_$;
 
 --
 -- Name: _drainer; Type: TABLE; Schema: queue; Owner: -

@@ -182,46 +182,61 @@ as $$
    where e.id = gone.event_id and e.state = 'processing'
 $$;
 
+-- queue._lose(run_ids bigint[], message text) -> table (event_id, state)
+-- Ends the attempts whose dispatcher went away, the one definition reclaim
+-- and release share: an attempt that was never delivered did not run, so it
+-- is taken back unspent (_undeliver; state 'queued'); one that was delivered
+-- may have done part of its work, so it is recorded 'lost' with `p_message`
+-- and its event retried, dead or cancelled exactly as fail decides (state:
+-- fail's answer). One row per attempt. The caller has chosen running
+-- attempts of processing events and holds their events' row locks; raises
+-- nothing of its own.
+create function queue._lose(p_run_ids bigint[], p_message text)
+returns table (event_id bigint, state queue.event_state)
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_run queue.runs;
+begin
+  for v_run in select r.* from queue.runs r where r.id = any(p_run_ids) order by r.event_id loop
+    event_id := v_run.event_id;
+    if v_run.delivered_at is null then
+      perform queue._undeliver(v_run.id);
+      state := 'queued';
+    else
+      state := queue.fail(v_run.id, jsonb_build_object('message', p_message), 'lost');
+    end if;
+    return next;
+  end loop;
+end;
+$$;
+
 -- queue.reclaim(limit integer) -> integer
 -- Ends the attempts whose lease expired without an outcome (dispatcher
 -- crashed, the function was killed): each run is recorded as 'lost' and its
 -- event is retried, ends dead, or - if a cancel was requested - ends
 -- cancelled, exactly as a failure would. An attempt that was never delivered
 -- (a tick batch pg_net sent too late, or never) did not run: it is taken back
--- without spending an attempt, so a slow pg_net never burns attempts.
+-- without spending an attempt, so a slow pg_net never burns attempts (_lose).
 -- Returns how many were reclaimed. SKIP LOCKED: an event being settled right
 -- now is left to that settle.
 create function queue.reclaim(p_limit integer default 10000)
 returns integer
-language plpgsql
+language sql
 set search_path = ''
 as $$
-declare
-  v_run record;
-  v_count integer := 0;
-begin
-  for v_run in
-    select r.id, r.delivered_at
-      from queue.events e
-      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where e.state = 'processing' and e.lease_until < clock_timestamp()
-     order by e.id
-     limit p_limit
-       for update of e skip locked
-  loop
-    if v_run.delivered_at is null then
-      perform queue._undeliver(v_run.id);
-    else
-      perform queue.fail(
-        v_run.id,
-        jsonb_build_object('message', 'The lease expired before the attempt reported an outcome; the attempt was lost.'),
-        'lost'
-      );
-    end if;
-    v_count := v_count + 1;
-  end loop;
-  return v_count;
-end;
+  select count(*)::integer
+    from queue._lose(array(
+           select r.id
+             from queue.events e
+             join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+            where e.state = 'processing' and e.lease_until < clock_timestamp()
+            order by e.id
+            limit p_limit
+              for update of e skip locked
+         ), 'The lease expired before the attempt reported an outcome; the attempt was lost.')
 $$;
 
 -- queue.release(run_ids bigint[]) -> integer
@@ -229,37 +244,29 @@ $$;
 -- longer finish, so they run again now instead of after their lease: each
 -- is recorded 'lost' (it may have done part of its work) and retried at
 -- once, or ends dead/cancelled as a failure would. Undelivered attempts are
--- taken back unspent. Returns how many were released.
+-- taken back unspent (_lose). Returns how many were released. Waits for the
+-- events' row locks (in id order), so an outcome being recorded right now
+-- is recorded first.
 create function queue.release(p_run_ids bigint[])
 returns integer
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_run record;
-  v_count integer := 0;
-  v_state queue.event_state;
+  v_retried bigint[];
+  v_count integer;
 begin
-  for v_run in
-    select r.id, r.event_id, r.delivered_at
-      from queue.events e
-      join queue.runs r on r.event_id = e.id and r.outcome = 'running'
-     where r.id = any(p_run_ids) and e.state = 'processing'
-     order by e.id
-       for update of e
-  loop
-    if v_run.delivered_at is null then
-      perform queue._undeliver(v_run.id);
-    else
-      v_state := queue.fail(v_run.id,
-        jsonb_build_object('message', 'The dispatch worker shut down while the attempt ran; it was released to run again.'),
-        'lost');
-      if v_state = 'scheduled' then
-        update queue.events e set run_at = now(), state = 'queued' where e.id = v_run.event_id;
-      end if;
-    end if;
-    v_count := v_count + 1;
-  end loop;
+  select array_agg(l.event_id) filter (where l.state = 'scheduled'), count(*)
+    into v_retried, v_count
+    from queue._lose(array(
+           select r.id
+             from queue.events e
+             join queue.runs r on r.event_id = e.id and r.outcome = 'running'
+            where r.id = any(p_run_ids) and e.state = 'processing'
+            order by e.id
+              for update of e
+         ), 'The dispatch worker shut down while the attempt ran; it was released to run again.') l;
+  update queue.events e set run_at = now(), state = 'queued' where e.id = any(v_retried);
   return v_count;
 end;
 $$;

@@ -46,11 +46,16 @@ as $$
    where e.id = p_id and (p_owner is null or e.owner = p_owner)
 $$;
 
--- queue._event_for_update(id bigint, owner uuid) -> queue.events
--- The event, row-locked, for cancel and retry. Raises QU404 if there is no
--- such event or it belongs to another owner (the same answer, so a user
--- cannot probe for other users' ids).
-create function queue._event_for_update(p_id bigint, p_owner uuid)
+-- queue._event_for_update(id bigint, owner uuid, states queue.event_state[], refusal text) -> queue.events
+-- The event, row-locked, for cancel and retry, once it is known to be in one
+-- of `p_states`, the states the calling verb can act on. Raises QU404 if
+-- there is no such event or it belongs to another owner (the same answer, so
+-- a user cannot probe for other users' ids), and QU409 when it is in another
+-- state, with `p_refusal` as the message: a format string given the id and
+-- the state.
+create function queue._event_for_update(
+  p_id bigint, p_owner uuid, p_states queue.event_state[], p_refusal text
+)
 returns queue.events
 language plpgsql
 set search_path = ''
@@ -64,6 +69,9 @@ begin
   if not found then
     raise exception using errcode = 'QU404', message = format('Event %s does not exist.', p_id);
   end if;
+  if v_row.state <> all(p_states) then
+    raise exception using errcode = 'QU409', message = format(p_refusal, p_id, v_row.state);
+  end if;
   return v_row;
 end;
 $$;
@@ -73,80 +81,62 @@ $$;
 -- runs. Processing: cancel_requested_at is set; the running attempt is
 -- stopped at its next heartbeat (or recorded at its outcome) and the event
 -- ends 'cancelled' unless that attempt succeeds; it is not retried.
--- Cancelling again is harmless. Raises QU404 if there is no such event, QU409
--- if it already ended (succeeded, dead or cancelled).
+-- Cancelling again is harmless. Locks the event row (_event_for_update).
+-- Raises QU404 if there is no such event, QU409 if it already ended
+-- (succeeded, dead or cancelled).
 create function queue.cancel(p_id bigint, p_owner uuid default null)
 returns queue.events
-language plpgsql
+language sql
 set search_path = ''
 as $$
-declare
-  v_row queue.events;
-begin
-  v_row := queue._event_for_update(p_id, p_owner);
-  if queue._is_final(v_row.state) then
-    raise exception using errcode = 'QU409',
-      message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
-  end if;
-
   update queue.events e
      set state = case when e.state = 'processing' then e.state else 'cancelled' end,
          finished_at = case when e.state = 'processing' then null else now() end,
          cancel_requested_at = coalesce(e.cancel_requested_at, now()),
          updated_at = now()
-   where e.id = p_id
-  returning e.* into v_row;
-  return v_row;
-end;
+   where e.id = (select (queue._event_for_update(p_id, p_owner,
+                   array(select s from unnest(enum_range(null::queue.event_state)) s where not queue._is_final(s)),
+                   'Event %s is already %s; only scheduled, queued or processing events can be cancelled.')).id)
+  returning e.*
 $$;
 
--- queue._requeue(ids bigint[]) -> integer
+-- queue._requeue(ids bigint[]) -> setof queue.events
 -- Puts events back to 'queued', due now, with a fresh attempt budget
--- (attempts reset to 0; earlier runs are kept), and kicks a drainer. The one
--- definition of "run it again" that retry and redrive share. The caller has
--- locked the rows and checked their state.
+-- (attempts reset to 0; earlier runs are kept), and kicks a drainer. Returns
+-- the events as they are now. The one definition of "run it again" that
+-- retry and redrive share. The caller has locked the rows and checked their
+-- state.
 create function queue._requeue(p_ids bigint[])
-returns integer
+returns setof queue.events
 language plpgsql
 set search_path = ''
 as $$
-declare
-  v_count integer;
 begin
+  return query
   update queue.events e
      set state = 'queued', attempts = 0, run_at = now(), finished_at = null,
          cancel_requested_at = null, updated_at = now()
-   where e.id = any(p_ids);
-  get diagnostics v_count = row_count;
-  if v_count > 0 then
+   where e.id = any(p_ids)
+  returning e.*;
+  if found then
     perform queue.kick();
   end if;
-  return v_count;
 end;
 $$;
 
 -- queue.retry(id bigint, owner uuid) -> queue.events
 -- Runs a dead or cancelled event again, now, with a fresh attempt budget
--- (attempts reset to 0; earlier runs are kept). Raises QU404 if there is no
--- such event, QU409 if it is not dead or cancelled.
+-- (attempts reset to 0; earlier runs are kept). Locks the event row
+-- (_event_for_update). Raises QU404 if there is no such event, QU409 if it
+-- is not dead or cancelled.
 create function queue.retry(p_id bigint, p_owner uuid default null)
 returns queue.events
-language plpgsql
+language sql
 set search_path = ''
 as $$
-declare
-  v_row queue.events;
-begin
-  v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state not in ('dead', 'cancelled') then
-    raise exception using errcode = 'QU409',
-      message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
-  end if;
-
-  perform queue._requeue(array[p_id]);
-  select e.* into v_row from queue.events e where e.id = p_id;
-  return v_row;
-end;
+  select r.*
+    from queue._requeue(array[(queue._event_for_update(p_id, p_owner, '{dead,cancelled}',
+           'Event %s is %s; only dead or cancelled events can be retried.')).id]) r
 $$;
 
 -- queue.redrive(name text, owner uuid) -> integer
@@ -158,12 +148,13 @@ returns integer
 language sql
 set search_path = ''
 as $$
-  select queue._requeue(array(
-    select e.id from queue.events e
-     where e.name = p_name and e.state = 'dead' and (p_owner is null or e.owner = p_owner)
-     order by e.id
-       for update skip locked
-  ))
+  select count(*)::integer
+    from queue._requeue(array(
+           select e.id from queue.events e
+            where e.name = p_name and e.state = 'dead' and (p_owner is null or e.owner = p_owner)
+            order by e.id
+              for update skip locked
+         ))
 $$;
 
 -- queue.stats: what an operator checks first, per event name.

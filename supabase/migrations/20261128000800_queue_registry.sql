@@ -22,6 +22,22 @@ begin
 end;
 $$;
 
+-- queue._handler_fields() -> setof text
+-- The fields a handler's JSON may carry: the columns of queue.handlers but
+-- created_at and updated_at, which the queue stamps. Read from the catalog,
+-- so the table is the one list of a handler's fields that create_handler
+-- and update_handler both use. Takes no locks, raises nothing.
+create function queue._handler_fields()
+returns setof text
+language sql stable
+set search_path = ''
+as $$
+  select a.attname::text
+    from pg_attribute a
+   where a.attrelid = 'queue.handlers'::regclass and a.attnum > 0 and not a.attisdropped
+     and a.attname not in ('created_at', 'updated_at')
+$$;
+
 -- queue.create_handler(handler jsonb) -> queue.handlers
 -- Registers the handler for an event name. Keys of `p_handler` are the
 -- handler's columns, but for created_at and updated_at, which the queue
@@ -49,10 +65,7 @@ begin
 
   select string_agg(format('"%s"', k), ', ' order by k) into v_unknown
     from jsonb_object_keys(p_handler) k
-   where k in ('created_at', 'updated_at')
-      or not exists (select 1 from pg_attribute a
-                      where a.attrelid = 'queue.handlers'::regclass and a.attname = k
-                        and a.attnum > 0 and not a.attisdropped);
+   where k not in (select queue._handler_fields());
   if v_unknown is not null then
     raise exception using errcode = '22023', message = format('A handler has no field %s.', v_unknown);
   end if;
@@ -69,7 +82,12 @@ end;
 $$;
 
 -- queue.update_handler(name text, patch jsonb) -> queue.handlers
--- Changes the given columns of a registered handler. Takes the row lock, so concurrent updates apply one after the other.
+-- Changes the given columns of a registered handler: a key present in
+-- `p_patch` sets its column, even to null (e.g. removing a concurrency
+-- limit); an absent key keeps it. Keys that are not a handler's fields, and
+-- name (the handler's identity), are ignored. Values are read as
+-- create_handler reads them (jsonb_populate_record).
+-- Takes the row lock, so concurrent updates apply one after the other.
 -- Raises QU404 when no handler has that name, 23502/23514 for values the
 -- constraints refuse (e.g. a null kind).
 create function queue.update_handler(p_name text, p_patch jsonb)
@@ -78,28 +96,25 @@ language plpgsql
 set search_path = ''
 as $$
 declare
+  v_given jsonb;
+  v_columns text;
+  v_count integer;
   v_row queue.handlers;
 begin
-  -- A key present in the patch sets the column, even to null (e.g. removing
-  -- a concurrency limit); an absent key keeps it.
-  update queue.handlers h set
-    kind              = case when p_patch ? 'kind' then (p_patch->>'kind')::queue.handler_kind else h.kind end,
-    target            = case when p_patch ? 'target' then p_patch->>'target' else h.target end,
-    max_attempts      = case when p_patch ? 'max_attempts' then (p_patch->>'max_attempts')::integer else h.max_attempts end,
-    backoff_base_ms   = case when p_patch ? 'backoff_base_ms' then (p_patch->>'backoff_base_ms')::integer else h.backoff_base_ms end,
-    backoff_factor    = case when p_patch ? 'backoff_factor' then (p_patch->>'backoff_factor')::numeric else h.backoff_factor end,
-    backoff_max_ms    = case when p_patch ? 'backoff_max_ms' then (p_patch->>'backoff_max_ms')::integer else h.backoff_max_ms end,
-    backoff_jitter    = case when p_patch ? 'backoff_jitter' then (p_patch->>'backoff_jitter')::numeric else h.backoff_jitter end,
-    concurrency_limit = case when p_patch ? 'concurrency_limit' then (p_patch->>'concurrency_limit')::integer else h.concurrency_limit end,
-    rate_limit        = case when p_patch ? 'rate_limit' then (p_patch->>'rate_limit')::integer else h.rate_limit end,
-    rate_period_ms    = case when p_patch ? 'rate_period_ms' then (p_patch->>'rate_period_ms')::integer else h.rate_period_ms end,
-    timeout_ms        = case when p_patch ? 'timeout_ms' then (p_patch->>'timeout_ms')::integer else h.timeout_ms end,
-    enabled           = case when p_patch ? 'enabled' then (p_patch->>'enabled')::boolean else h.enabled end,
-    updated_at        = now()
-  where h.name = p_name
-  returning h.* into v_row;
+  select jsonb_object_agg(f.key, f.value), string_agg(format('%1$I = p.%1$I', f.key), ', ')
+    into v_given, v_columns
+    from jsonb_each(p_patch) f
+   where f.key <> 'name' and f.key in (select queue._handler_fields());
+  execute format(
+    'update queue.handlers h set %s updated_at = now()
+       from jsonb_populate_record(null::queue.handlers, $1) p
+      where h.name = $2
+     returning h.*',
+    coalesce(v_columns || ', ', ''))
+    using v_given, p_name into v_row;
+  get diagnostics v_count = row_count;
 
-  if not found then
+  if v_count = 0 then
     raise exception using errcode = 'QU404', message = format('No handler is registered for event "%s".', p_name);
   end if;
   return queue._check_timeout(v_row);

@@ -9,6 +9,31 @@ comment on column queue.settings.log_retention is
 
 create index events_finished_idx on queue.events (finished_at) where finished_at is not null;
 
+-- queue._prune_log(log regclass, key text, stamp text, before timestamptz, limit integer) -> integer
+-- Deletes at most `p_limit` rows of a log table (pg_cron's run details,
+-- pg_net's responses) whose `p_stamp` column is older than `p_before`,
+-- lowest `p_key` first, and returns how many. One definition of the
+-- bounded log deletion prune applies to each log. Rows are locked only as
+-- they are deleted; raises nothing of its own.
+create function queue._prune_log(
+  p_log regclass, p_key text, p_stamp text, p_before timestamptz, p_limit integer
+)
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  execute format(
+    'delete from %1$s where %2$I in (select %2$I from %1$s where %3$I < $1 order by %2$I limit $2)',
+    p_log, p_key, p_stamp)
+    using p_before, p_limit;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
 -- queue.prune() -> table (events, job_runs, http_responses)
 -- Deletes at most settings.prune_batch_size rows from each of:
 --   queue.events finished longer than settings.retention ago (their runs go
@@ -38,23 +63,10 @@ begin
   delete from queue.events e using doomed where e.id = doomed.id;
   get diagnostics events = row_count;
 
-  delete from cron.job_run_details d
-   where d.runid in (
-     select d2.runid from cron.job_run_details d2
-      where d2.end_time < now() - v_settings.log_retention
-      order by d2.runid
-      limit v_settings.prune_batch_size
-   );
-  get diagnostics job_runs = row_count;
-
-  delete from net._http_response r
-   where r.id in (
-     select r2.id from net._http_response r2
-      where r2.created < now() - v_settings.log_retention
-      order by r2.id
-      limit v_settings.prune_batch_size
-   );
-  get diagnostics http_responses = row_count;
+  job_runs := queue._prune_log('cron.job_run_details', 'runid', 'end_time',
+                                now() - v_settings.log_retention, v_settings.prune_batch_size);
+  http_responses := queue._prune_log('net._http_response', 'id', 'created',
+                                      now() - v_settings.log_retention, v_settings.prune_batch_size);
 
   return next;
 end;

@@ -6,10 +6,8 @@ select plan(17);
 select queue_tests.reset();
 
 insert into queue.handlers (name, kind, target, timeout_ms, backoff_base_ms) values ('TapTick', 'code', 'Addition', 1000, 0);
-select id as ev from queue.enqueue('TapTick', '{"x": 1, "y": 2}') \gset
-select run_id as r1 from queue.claim('crashed-dispatcher', 1000) where id = :ev \gset
 -- Dispatch confirmed the attempt (its first heartbeat), then died; its lease runs out.
-select status from queue.heartbeat(array[:r1]::bigint[]);
+select event_id as ev, run_id as r1 from queue_tests.delivered('TapTick', '{"x": 1, "y": 2}', 'crashed-dispatcher') \gset
 select queue_tests.expire_lease(:ev);
 
 select id as ev2 from queue.enqueue('TapTick', '{"x": 2, "y": 2}') \gset
