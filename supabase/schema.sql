@@ -1337,13 +1337,27 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  with live as (
+  with extended as (
     update queue.events e
        set lease_until = clock_timestamp() + queue._lease()
       from queue.runs r
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
+       and (r.delivered_at is not null or e.lease_until < clock_timestamp() + queue._lease() * 2 / 3)
     returning r.id as run_id, e.cancel_requested_at
+  ),
+  fresh as (
+    select r.id as run_id, e.cancel_requested_at
+      from queue.runs r
+      join queue.events e on e.id = r.event_id
+     where r.id = any(p_run_ids) and r.outcome = 'running'
+       and e.state = 'processing'
+       and r.delivered_at is null and e.lease_until >= clock_timestamp() + queue._lease() * 2 / 3
+  ),
+  live as (
+    select * from extended
+    union all
+    select * from fresh
   ),
   delivered as (
     update queue.runs r

@@ -133,18 +133,36 @@ $$;
 --   'cancelled' - the event was cancelled: stop the handler, report 'cancelled',
 --   'gone'    - the attempt is over (its lease expired and it was reclaimed):
 --               stop and drop it; its outcome would be ignored.
+-- The delivery confirmation leaves a lease with more than two thirds of its
+-- time left as claim set it: no events row is rewritten (and no Realtime
+-- change sent) for an attempt that started at once. Such an attempt is read
+-- without a lock; reclaim takes only expired leases, so it cannot race it.
 create function queue.heartbeat(p_run_ids bigint[])
 returns table (run_id bigint, status text)
 language sql
 set search_path = ''
 as $$
-  with live as (
+  with extended as (
     update queue.events e
        set lease_until = clock_timestamp() + queue._lease()
       from queue.runs r
      where r.id = any(p_run_ids) and r.outcome = 'running'
        and e.id = r.event_id and e.state = 'processing'
+       and (r.delivered_at is not null or e.lease_until < clock_timestamp() + queue._lease() * 2 / 3)
     returning r.id as run_id, e.cancel_requested_at
+  ),
+  fresh as (
+    select r.id as run_id, e.cancel_requested_at
+      from queue.runs r
+      join queue.events e on e.id = r.event_id
+     where r.id = any(p_run_ids) and r.outcome = 'running'
+       and e.state = 'processing'
+       and r.delivered_at is null and e.lease_until >= clock_timestamp() + queue._lease() * 2 / 3
+  ),
+  live as (
+    select * from extended
+    union all
+    select * from fresh
   ),
   delivered as (
     update queue.runs r
