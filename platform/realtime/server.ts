@@ -53,7 +53,12 @@ const refuse = (socket: Duplex, status: string) => {
 
 export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServer> {
   const log = opts.log ?? (() => {});
-  const sql = postgres(opts.dbUrl, { max: 4, onnotice: () => {}, connection: { application_name: 'realtime_local' } });
+  // Every peek of the slot makes Postgres log "starting logical decoding"
+  // (level LOG, with the whole statement): at ten peeks a second that was
+  // most of postgres.log. This connection's errors reach this server anyway.
+  const sql = postgres(opts.dbUrl, {
+    max: 4, onnotice: () => {}, connection: { application_name: 'realtime_local', log_min_messages: 'fatal' },
+  });
   const connections = new Set<Connection>();
   let gate: ResumeGate | undefined;
   const registry = new Registry(() => gate?.changed());
