@@ -101,6 +101,122 @@ CREATE FUNCTION queue._backoff(p_attempt integer, p_base_ms integer, p_factor nu
 $$;
 
 --
+-- Name: _bulk(text, jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._bulk(p_verb text, p_filter jsonb, p_owner uuid, p_dry_run boolean) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_limit integer := least(greatest(coalesce((p_filter->>'limit')::integer, 1000), 1), 10000);
+  v_ids bigint[];
+begin
+  if p_verb is null or p_verb not in ('cancel', 'retry', 'delete') then
+    raise exception using errcode = '22023', message = format('%s is not a bulk verb (cancel, retry or delete).', p_verb);
+  end if;
+  if p_dry_run then
+    select count(*)::integer, null::bigint into count, next_before_id
+      from queue.events e
+     where queue._in_filter(e, p_filter, p_owner) and e.state = any(queue._verb_states(p_verb));
+    return next;
+    return;
+  end if;
+
+  v_ids := array(
+    select e.id from queue.events e
+     where queue._in_filter(e, p_filter, p_owner) and e.state = any(queue._verb_states(p_verb))
+     order by e.id desc
+     limit v_limit
+       for update skip locked
+  );
+  next_before_id := case when cardinality(v_ids) = v_limit then v_ids[v_limit] end;
+  if p_verb = 'cancel' then
+    select count(*)::integer into count from queue._cancel(v_ids);
+  elsif p_verb = 'retry' then
+    select count(*)::integer into count from queue._requeue(v_ids);
+  else
+    delete from queue.events e where e.id = any(v_ids);
+    get diagnostics count = row_count;
+  end if;
+  return next;
+end;
+$$;
+
+--
+-- Name: _is_final(queue.event_state); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._is_final(p_state queue.event_state) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$ select p_state in ('succeeded', 'dead', 'cancelled') $$;
+
+--
+-- Name: events; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue.events (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    props jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state queue.event_state DEFAULT 'queued'::queue.event_state NOT NULL,
+    priority smallint DEFAULT 0 NOT NULL,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer,
+    backoff_base_ms integer,
+    backoff_factor numeric,
+    backoff_max_ms integer,
+    cancel_requested_at timestamp with time zone,
+    lease_until timestamp with time zone,
+    leased_by text,
+    last_error jsonb,
+    result jsonb,
+    idempotency_key text,
+    owner uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT events_attempts_nonnegative CHECK ((attempts >= 0)),
+    CONSTRAINT events_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
+    CONSTRAINT events_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
+    CONSTRAINT events_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
+    CONSTRAINT events_finished_iff_final CHECK ((queue._is_final(state) = (finished_at IS NOT NULL))),
+    CONSTRAINT events_idempotency_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 200))),
+    CONSTRAINT events_lease_iff_processing CHECK (((state = 'processing'::queue.event_state) = ((lease_until IS NOT NULL) AND (leased_by IS NOT NULL)))),
+    CONSTRAINT events_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
+    CONSTRAINT events_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
+    CONSTRAINT events_priority_range CHECK (((priority >= '-100'::integer) AND (priority <= 100))),
+    CONSTRAINT events_props_object CHECK ((jsonb_typeof(props) = 'object'::text))
+);
+
+ALTER TABLE ONLY queue.events REPLICA IDENTITY FULL;
+
+--
+-- Name: TABLE events; Type: COMMENT; Schema: queue; Owner: -
+--
+
+COMMENT ON TABLE queue.events IS 'Every enqueued event, from enqueue to its final state.';
+
+--
+-- Name: _cancel(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._cancel(p_ids bigint[]) RETURNS SETOF queue.events
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  update queue.events e
+     set state = case when e.state = 'processing' then e.state else 'cancelled' end,
+         finished_at = case when e.state = 'processing' then null else now() end,
+         cancel_requested_at = coalesce(e.cancel_requested_at, now()),
+         updated_at = now()
+   where e.id = any(p_ids)
+  returning e.*
+$$;
+
+--
 -- Name: handlers; Type: TABLE; Schema: queue; Owner: -
 --
 
@@ -335,61 +451,6 @@ CREATE FUNCTION queue._drain_lock_key() RETURNS bigint
     AS $$ select 7428170135::bigint $$;
 
 --
--- Name: _is_final(queue.event_state); Type: FUNCTION; Schema: queue; Owner: -
---
-
-CREATE FUNCTION queue._is_final(p_state queue.event_state) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
-    AS $$ select p_state in ('succeeded', 'dead', 'cancelled') $$;
-
---
--- Name: events; Type: TABLE; Schema: queue; Owner: -
---
-
-CREATE TABLE queue.events (
-    id bigint NOT NULL,
-    name text NOT NULL,
-    props jsonb DEFAULT '{}'::jsonb NOT NULL,
-    state queue.event_state DEFAULT 'queued'::queue.event_state NOT NULL,
-    priority smallint DEFAULT 0 NOT NULL,
-    run_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    max_attempts integer,
-    backoff_base_ms integer,
-    backoff_factor numeric,
-    backoff_max_ms integer,
-    cancel_requested_at timestamp with time zone,
-    lease_until timestamp with time zone,
-    leased_by text,
-    last_error jsonb,
-    result jsonb,
-    idempotency_key text,
-    owner uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    finished_at timestamp with time zone,
-    CONSTRAINT events_attempts_nonnegative CHECK ((attempts >= 0)),
-    CONSTRAINT events_backoff_base_range CHECK (((backoff_base_ms >= 0) AND (backoff_base_ms <= 86400000))),
-    CONSTRAINT events_backoff_factor_range CHECK (((backoff_factor >= (1)::numeric) AND (backoff_factor <= (10)::numeric))),
-    CONSTRAINT events_backoff_max_range CHECK (((backoff_max_ms >= 0) AND (backoff_max_ms <= 604800000))),
-    CONSTRAINT events_finished_iff_final CHECK ((queue._is_final(state) = (finished_at IS NOT NULL))),
-    CONSTRAINT events_idempotency_key_length CHECK (((char_length(idempotency_key) >= 1) AND (char_length(idempotency_key) <= 200))),
-    CONSTRAINT events_lease_iff_processing CHECK (((state = 'processing'::queue.event_state) = ((lease_until IS NOT NULL) AND (leased_by IS NOT NULL)))),
-    CONSTRAINT events_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
-    CONSTRAINT events_name_length CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
-    CONSTRAINT events_priority_range CHECK (((priority >= '-100'::integer) AND (priority <= 100))),
-    CONSTRAINT events_props_object CHECK ((jsonb_typeof(props) = 'object'::text))
-);
-
-ALTER TABLE ONLY queue.events REPLICA IDENTITY FULL;
-
---
--- Name: TABLE events; Type: COMMENT; Schema: queue; Owner: -
---
-
-COMMENT ON TABLE queue.events IS 'Every enqueued event, from enqueue to its final state.';
-
---
 -- Name: _event_for_update(bigint, uuid, queue.event_state[], text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -448,6 +509,21 @@ CREATE FUNCTION queue._handler_fields() RETURNS SETOF text
     from pg_attribute a
    where a.attrelid = 'queue.handlers'::regclass and a.attnum > 0 and not a.attisdropped
      and a.attname not in ('created_at', 'updated_at')
+$$;
+
+--
+-- Name: _in_filter(queue.events, jsonb, uuid); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._in_filter(p_event queue.events, p_filter jsonb, p_owner uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select (p_filter->>'state' is null or p_event.state = (p_filter->>'state')::queue.event_state)
+     and (p_filter->>'name' is null or p_event.name = p_filter->>'name')
+     and (p_filter->>'created_after' is null or p_event.created_at >= (p_filter->>'created_after')::timestamptz)
+     and (p_filter->>'created_before' is null or p_event.created_at < (p_filter->>'created_before')::timestamptz)
+     and (p_filter->>'before_id' is null or p_event.id < (p_filter->>'before_id')::bigint)
+     and (p_owner is null or p_event.owner = p_owner)
 $$;
 
 --
@@ -642,6 +718,22 @@ CREATE FUNCTION queue._undeliver(p_run_id bigint) RETURNS void
 $$;
 
 --
+-- Name: _verb_states(text); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._verb_states(p_verb text) RETURNS queue.event_state[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case p_verb
+           when 'cancel' then array(select s from unnest(enum_range(null::queue.event_state)) s where not queue._is_final(s))
+           when 'retry' then '{dead,cancelled}'::queue.event_state[]
+           when 'reschedule' then '{scheduled,queued}'::queue.event_state[]
+           when 'delete' then array(select s from unnest(enum_range(null::queue.event_state)) s where s <> 'processing')
+         end
+$$;
+
+--
 -- Name: cancel(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -649,16 +741,19 @@ CREATE FUNCTION queue.cancel(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETUR
     LANGUAGE sql
     SET search_path TO ''
     AS $$
-  update queue.events e
-     set state = case when e.state = 'processing' then e.state else 'cancelled' end,
-         finished_at = case when e.state = 'processing' then null else now() end,
-         cancel_requested_at = coalesce(e.cancel_requested_at, now()),
-         updated_at = now()
-   where e.id = (select (queue._event_for_update(p_id, p_owner,
-                   array(select s from unnest(enum_range(null::queue.event_state)) s where not queue._is_final(s)),
-                   'Event %s is already %s; only scheduled, queued or processing events can be cancelled.')).id)
-  returning e.*
+  select c.*
+    from queue._cancel(array[(queue._event_for_update(p_id, p_owner, queue._verb_states('cancel'),
+           'Event %s is already %s; only scheduled, queued or processing events can be cancelled.')).id]) c
 $$;
+
+--
+-- Name: cancel_many(jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.cancel_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select * from queue._bulk('cancel', p_filter, p_owner, p_dry_run) $$;
 
 --
 -- Name: claim(text, integer); Type: FUNCTION; Schema: queue; Owner: -
@@ -1035,6 +1130,20 @@ end;
 $$;
 
 --
+-- Name: delete_event(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.delete_event(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  delete from queue.events e
+   where e.id = (select (queue._event_for_update(p_id, p_owner, queue._verb_states('delete'),
+                   'Event %s is %s; cancel it first, and delete it once it has ended.')).id)
+  returning e.*
+$$;
+
+--
 -- Name: delete_handler(text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -1052,6 +1161,15 @@ begin
   return v_row;
 end;
 $$;
+
+--
+-- Name: delete_many(jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.delete_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select * from queue._bulk('delete', p_filter, p_owner, p_dry_run) $$;
 
 --
 -- Name: delete_schedule(text); Type: FUNCTION; Schema: queue; Owner: -
@@ -1553,6 +1671,38 @@ end;
 $$;
 
 --
+-- Name: reschedule(bigint, timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.reschedule(p_id bigint, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_priority integer DEFAULT NULL::integer, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row queue.events;
+begin
+  if p_run_at is null and p_priority is null then
+    raise exception using errcode = '22023', message = 'Give run_at or priority (or both) to reschedule an event.';
+  end if;
+  perform queue._event_for_update(p_id, p_owner, queue._verb_states('reschedule'),
+    'Event %s is %s; only scheduled or queued events can be rescheduled.');
+
+  update queue.events e
+     set run_at = coalesce(p_run_at, e.run_at),
+         priority = coalesce(p_priority, e.priority),
+         state = case when coalesce(p_run_at, e.run_at) > now() then 'scheduled' else 'queued' end::queue.event_state,
+         updated_at = now()
+   where e.id = p_id
+  returning e.* into v_row;
+  if p_run_at is not null and v_row.run_at < now() + queue._kick_horizon() then
+    perform pg_notify('queue_events', '');
+    perform queue.kick();
+  end if;
+  return v_row;
+end;
+$$;
+
+--
 -- Name: retry(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -1561,9 +1711,18 @@ CREATE FUNCTION queue.retry(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURN
     SET search_path TO ''
     AS $$
   select r.*
-    from queue._requeue(array[(queue._event_for_update(p_id, p_owner, '{dead,cancelled}',
+    from queue._requeue(array[(queue._event_for_update(p_id, p_owner, queue._verb_states('retry'),
            'Event %s is %s; only dead or cancelled events can be retried.')).id]) r
 $$;
+
+--
+-- Name: retry_many(jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.retry_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select * from queue._bulk('retry', p_filter, p_owner, p_dry_run) $$;
 
 --
 -- Name: settle(jsonb); Type: FUNCTION; Schema: queue; Owner: -

@@ -105,7 +105,13 @@ const routes: Route[] = [
       return { path: `events/${id}/retry`, method: 'POST' };
     },
   },
+  { label: 'POST events/:id/reschedule', who: 'user', ok: 200, make: async () => ({ path: `events/${await ownedEvent()}/reschedule`, method: 'POST', json: { priority: 3 } }) },
+  { label: 'DELETE events/:id', who: 'user', ok: 200, make: async () => ({ path: `events/${await ownedEvent()}`, method: 'DELETE' }) },
   { label: 'POST events/redrive', who: 'user', ok: 200, make: async () => ({ path: 'events/redrive', method: 'POST', json: { name: uniq() } }) },
+  // A fresh name: the bulk verbs match nothing, so the matrix changes no other row.
+  ...(['cancel', 'retry', 'delete'] as const).map((verb): Route => ({
+    label: `POST events/${verb}`, who: 'user', ok: 200, make: async () => ({ path: `events/${verb}`, method: 'POST', json: { name: uniq() } }),
+  })),
   { label: 'GET events/stats', who: 'service', ok: 200, make: async () => ({ path: 'events/stats', method: 'GET' }) },
   { label: 'GET handlers', who: 'service', ok: 200, make: async () => ({ path: 'handlers', method: 'GET' }) },
   {
@@ -168,6 +174,8 @@ async function staticRequest(route: Route): Promise<{ path: string; method: stri
     'GET events/:id': { path: `events/${id}`, method: 'GET' },
     'POST events/:id/cancel': { path: `events/${id}/cancel`, method: 'POST' },
     'POST events/:id/retry': { path: `events/${id}/retry`, method: 'POST' },
+    'POST events/:id/reschedule': { path: `events/${id}/reschedule`, method: 'POST', json: { priority: 1 } },
+    'DELETE events/:id': { path: `events/${id}`, method: 'DELETE' },
     'PATCH handlers/:name': { path: 'handlers/Addition', method: 'PATCH', json: { max_attempts: 1 } },
     'DELETE handlers/:name': { path: 'handlers/Addition', method: 'DELETE' },
     'POST handlers': { path: 'handlers', method: 'POST', json: { name: uniq(), kind: 'code', target: 'Addition' } },
@@ -271,6 +279,11 @@ describe('supabase-js and the SDK with each key', () => {
       expect((await queue.listEvents({ name: 'Addition', limit: 5 })).events.length).toBeGreaterThan(0);
       expect((await queue.cancel(event.id)).state).toBe('cancelled');
       expect((await queue.retry(event.id)).state).toBe('queued');
+      expect((await queue.reschedule(event.id, { delay_ms: 3_600_000 })).state).toBe('scheduled');
+      expect(await queue.cancelMany({ name: uniq() })).toBe(0);
+      expect(await queue.retryMany({ name: uniq() })).toBe(0);
+      expect(await queue.deleteMany({ name: uniq() })).toBe(0);
+      expect((await queue.delete(event.id)).id).toBe(event.id);
       expect(await queue.redrive(uniq())).toBe(0);
       expect(Array.isArray(await queue.stats())).toBe(true);
       const name = uniq();

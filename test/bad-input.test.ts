@@ -26,6 +26,14 @@ const cases: Array<[string, string, string | undefined]> = [
   ['a handler without kind', 'handlers', JSON.stringify({ name: 'H', target: 'Addition' })],
   ['a handler with timeout 0', 'handlers', JSON.stringify({ name: 'H', kind: 'code', target: 'Addition', timeout_ms: 0 })],
   ['a dispatch batch without events', 'dispatch', JSON.stringify({ worker: 'x' })],
+  ['a reschedule with nothing to change', 'events/1/reschedule', JSON.stringify({})],
+  ['a reschedule with a priority out of range', 'events/1/reschedule', JSON.stringify({ priority: 101 })],
+  ['a reschedule with run_at and delay_ms together', 'events/1/reschedule', JSON.stringify({ run_at: '2030-01-01T10:00:00Z', delay_ms: 5 })],
+  ['a bulk cancel with an unknown state', 'events/cancel', JSON.stringify({ state: 'stuck' })],
+  ['a bulk retry with a dry_run that is not a boolean', 'events/retry', JSON.stringify({ dry_run: 'yes' })],
+  ['a bulk delete with a limit of 0', 'events/delete', JSON.stringify({ limit: 0 })],
+  ['a bulk delete with an unknown field', 'events/delete', JSON.stringify({ id: 1 })],
+  ['a bulk delete without a body', 'events/delete', ''],
 ];
 
 describe('bad input', () => {
@@ -60,6 +68,7 @@ describe('bad input', () => {
 
   it('answers a non-numeric event id with 400 and an unknown route with 404', async () => {
     expect((await call('events/abc')).status).toBe(400);
+    expect((await call('events/abc', { method: 'DELETE' })).status).toBe(400);
     const res = await call('enqueue/nowhere', { method: 'POST', json: {} });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');

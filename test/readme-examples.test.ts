@@ -74,13 +74,18 @@ const runs: Record<string, () => Promise<void>> = {
     expect(await sql`select 1 from queue.handlers where name = 'Welcome'`).toHaveLength(0);
   },
   'inspect-and-steer': async () => {
-    const { dead, runs: attempts, page, ids, redriven, cancelled, stats } = await inspectAndSteer.run(supabase);
+    const { dead, runs: attempts, page, ids, deadCount, redriven, moved, cancelled, stats } = await inspectAndSteer.run(supabase);
     expect(dead).toMatchObject({ state: 'dead', last_error: { message: 'Division by zero: 1 / 0 is undefined.' } });
     expect(attempts).toMatchObject([{ attempt: 1, outcome: 'failed' }]);
     expect(page.events.map((e) => e.id)).toContain(dead.id);
     expect(ids).toContain(dead.id);
+    expect(deadCount).toBeGreaterThanOrEqual(1);
     expect(redriven).toBeGreaterThanOrEqual(1);
+    expect(moved).toMatchObject({ id: cancelled.id, state: 'scheduled', priority: 10 });
+    expect(Date.parse(moved.run_at) - Date.parse(moved.updated_at)).toBeGreaterThan(55_000);
+    expect(Date.parse(moved.run_at) - Date.parse(moved.updated_at)).toBeLessThan(65_000);
     expect(cancelled.state).toBe('cancelled');
+    expect(await sql`select 1 from queue.events where id = ${cancelled.id}`).toHaveLength(0);
     expect(stats.find((s) => s.name === 'Division')).toMatchObject({ cancelled: expect.any(Number) });
   },
   subscribe: async () => {
