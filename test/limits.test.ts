@@ -49,8 +49,12 @@ describe('limits', () => {
     sampling = false;
     await sampler;
 
-    expect(results.reduce((a, b) => a + b, 0)).toBe(40);
+    // A claim may be handed back unspent (release) and claimed again, so the
+    // drainers claim at least 40; what must hold is one run per event.
+    expect(results.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(40);
     expect(await notFinal(sql, ids)).toEqual({ missing: [], unfinished: [] });
+    const [{ runs: limitedRuns }] = await sql`select count(*)::int as runs from queue.runs where event_id = any(${ids}::bigint[])`;
+    expect(limitedRuns).toBe(40);
     const [{ succeeded }] = await sql`select count(*)::int as succeeded from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`;
     expect(succeeded).toBe(40);
     expect(peakSampled).toBe(2);
@@ -62,7 +66,7 @@ describe('limits', () => {
     await registerHandler(sql, { name: 'Rated', kind: 'url', target: server.url, rate_limit: 5, rate_period_ms: 1000 });
     const ids = await enqueue('Rated', 25, {});
     const results = await drainers(8);
-    expect(results.reduce((a, b) => a + b, 0)).toBe(25);
+    expect(results.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(25); // see above
     expect(await notFinal(sql, ids)).toEqual({ missing: [], unfinished: [] });
 
     // For every start, the starts in the period ending at it (inclusive) number at most 5.
