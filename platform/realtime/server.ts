@@ -92,7 +92,10 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
       let more = false;
       let batch: Batch | undefined;
       try {
-        if (gate.isOpen()) {
+        const noOne = () => registry.subscribers().length === 0;
+        if (gate.isOpen() && noOne()) {
+          await reader.skipToNow(noOne);
+        } else if (gate.isOpen()) {
           batch = await reader.peek();
           if (batch.changes.length) await deliver(sql, batch.changes, registry.subscribers());
           if (batch.advanceTo) await reader.advance(batch.advanceTo);

@@ -7,7 +7,9 @@
 // *peeked*: the server advances it (pg_replication_slot_advance) past a
 // transaction once every subscriber has been sent its changes. A restart of
 // the stand-in therefore resumes where delivery stopped, and nothing
-// committed in between is lost.
+// committed in between is lost to the subscriptions that rejoin. While no
+// one subscribes, changes are confirmed unread (skipToNow), as hosted reads
+// none: a later subscriber gets the changes from its join on.
 //
 // Column values are typed in SQL, as walrus does (realtime.cast): the text
 // wal2json gives is loaded into the table's row type with
@@ -145,6 +147,17 @@ export class WalReader {
       });
     }
     return { changes, advanceTo, full: rows.length >= this.maxRows };
+  }
+
+  /**
+   * With no one to deliver to, confirms everything written so far without
+   * decoding it into rows, as hosted Realtime reads nothing for a project
+   * with no postgres_changes subscriber. `stillNoOne` is asked after the
+   * position is read: a subscriber that joined before it keeps what follows.
+   */
+  async skipToNow(stillNoOne: () => boolean): Promise<void> {
+    const [{ lsn }] = await this.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
+    if (stillNoOne()) await this.advance(lsn);
   }
 
   /** Confirms everything up to `lsn` (a commit end), so it is never read again. */
