@@ -12,14 +12,18 @@ interface Step { at: string; label: string; detail?: string }
 
 /** The event's life as far as its row and runs tell it, oldest first. */
 export function timeline(e: EventWithRuns): Step[] {
-  const steps: Step[] = [{ at: e.created_at, label: new Date(e.run_at) > new Date(e.created_at) ? 'scheduled' : 'queued', detail: `enqueued, to run ${new Date(e.run_at).toLocaleString()}` }];
+  // Enqueued for later (more than a second ahead) starts scheduled; otherwise queued.
+  const later = new Date(e.run_at).getTime() - new Date(e.created_at).getTime() > 1000;
+  const steps: Step[] = [{ at: e.created_at, label: later ? 'scheduled' : 'queued', detail: `enqueued, to run ${new Date(e.run_at).toLocaleString()}` }];
   for (const r of e.runs) {
     steps.push({ at: r.started_at, label: 'processing', detail: `attempt ${r.attempt} on ${r.worker}` });
     if (r.finished_at && r.outcome !== 'running') steps.push({ at: r.finished_at, label: r.outcome, detail: `attempt ${r.attempt}${r.error ? `: ${errorText(r.error)}` : ''}` });
   }
+  steps.sort((a, b) => a.at.localeCompare(b.at));
+  // Where it is now comes last (its timestamp may tie with the last run's end).
   if (e.finished_at && ['succeeded', 'dead', 'cancelled'].includes(e.state)) steps.push({ at: e.finished_at, label: e.state });
   else if (!e.runs.length || e.runs[e.runs.length - 1].outcome !== 'running') steps.push({ at: e.updated_at, label: e.state, detail: 'now' });
-  return steps.sort((a, b) => a.at.localeCompare(b.at));
+  return steps;
 }
 
 export function EventDetail({ id }: { id: number }) {
