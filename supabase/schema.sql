@@ -87,6 +87,21 @@ CREATE TYPE queue.run_outcome AS ENUM (
 );
 
 --
+-- Name: _allows(text, queue.event_state); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._allows(p_verb text, p_state queue.event_state) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select case p_verb
+           when 'cancel' then not queue._is_final(p_state)
+           when 'retry' then p_state in ('dead', 'cancelled')
+           when 'reschedule' then p_state in ('scheduled', 'queued')
+           when 'delete' then p_state <> 'processing'
+         end
+$$;
+
+--
 -- Name: _backoff(integer, integer, numeric, integer, numeric); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -98,6 +113,72 @@ CREATE FUNCTION queue._backoff(p_attempt integer, p_base_ms integer, p_factor nu
     least(p_max_ms::numeric, p_base_ms * power(p_factor, greatest(p_attempt - 1, 0)))
       * (1 - p_jitter + 2 * p_jitter * random()::numeric)
   ) / 1000.0)
+$$;
+
+--
+-- Name: _bulk(text, jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._bulk(p_verb text, p_filter jsonb, p_owner uuid, p_dry_run boolean) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_limit integer := least(greatest(coalesce((p_filter->>'limit')::integer, 1000), 1), 10000);
+  v_ids bigint[];
+begin
+  if p_verb is null or p_verb not in ('cancel', 'retry', 'delete') then
+    raise exception using errcode = '22023', message = format('%s is not a bulk verb (cancel, retry or delete).', p_verb);
+  end if;
+  if p_dry_run then
+    select count(*)::integer, null::bigint into count, next_before_id
+      from queue.events e
+     where queue._in_filter(e, p_filter, p_owner) and queue._allows(p_verb, e.state);
+    return next;
+    return;
+  end if;
+
+  v_ids := array(
+    select e.id from queue.events e
+     where queue._in_filter(e, p_filter, p_owner) and queue._allows(p_verb, e.state)
+     order by e.id desc
+     limit v_limit
+       for update skip locked
+  );
+  next_before_id := case when cardinality(v_ids) = v_limit then v_ids[v_limit] end;
+  if p_verb = 'cancel' then
+    count := queue._cancel(v_ids);
+  elsif p_verb = 'retry' then
+    count := queue._requeue(v_ids);
+  else
+    delete from queue.events e where e.id = any(v_ids);
+    get diagnostics count = row_count;
+  end if;
+  return next;
+end;
+$$;
+
+--
+-- Name: _cancel(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._cancel(p_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  update queue.events e
+     set state = case when e.state = 'processing' then e.state else 'cancelled' end,
+         finished_at = case when e.state = 'processing' then null else now() end,
+         cancel_requested_at = coalesce(e.cancel_requested_at, now()),
+         updated_at = now()
+   where e.id = any(p_ids);
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
 $$;
 
 --
@@ -434,6 +515,21 @@ end;
 $$;
 
 --
+-- Name: _in_filter(queue.events, jsonb, uuid); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._in_filter(p_event queue.events, p_filter jsonb, p_owner uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+  select (p_filter->>'state' is null or p_event.state = (p_filter->>'state')::queue.event_state)
+     and (p_filter->>'name' is null or p_event.name = p_filter->>'name')
+     and (p_filter->>'created_after' is null or p_event.created_at >= (p_filter->>'created_after')::timestamptz)
+     and (p_filter->>'created_before' is null or p_event.created_at < (p_filter->>'created_before')::timestamptz)
+     and (p_filter->>'before_id' is null or p_event.id < (p_filter->>'before_id')::bigint)
+     and (p_owner is null or p_event.owner = p_owner)
+$$;
+
+--
 -- Name: _kick_horizon(); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -593,21 +689,25 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if queue._is_final(v_row.state) then
+  if not queue._allows('cancel', v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
   end if;
 
-  update queue.events e
-     set state = case when e.state = 'processing' then e.state else 'cancelled' end,
-         finished_at = case when e.state = 'processing' then null else now() end,
-         cancel_requested_at = coalesce(e.cancel_requested_at, now()),
-         updated_at = now()
-   where e.id = p_id
-  returning e.* into v_row;
+  perform queue._cancel(array[p_id]);
+  select e.* into v_row from queue.events e where e.id = p_id;
   return v_row;
 end;
 $$;
+
+--
+-- Name: cancel_many(jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.cancel_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select * from queue._bulk('cancel', p_filter, p_owner, p_dry_run) $$;
 
 --
 -- Name: claim(text, integer); Type: FUNCTION; Schema: queue; Owner: -
@@ -987,6 +1087,27 @@ end;
 $$;
 
 --
+-- Name: delete_event(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.delete_event(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row queue.events;
+begin
+  v_row := queue._event_for_update(p_id, p_owner);
+  if not queue._allows('delete', v_row.state) then
+    raise exception using errcode = 'QU409',
+      message = format('Event %s is processing; cancel it first, and delete it once it has ended.', p_id);
+  end if;
+  delete from queue.events e where e.id = p_id;
+  return v_row;
+end;
+$$;
+
+--
 -- Name: delete_handler(text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -1004,6 +1125,15 @@ begin
   return v_row;
 end;
 $$;
+
+--
+-- Name: delete_many(jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.delete_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select * from queue._bulk('delete', p_filter, p_owner, p_dry_run) $$;
 
 --
 -- Name: delete_schedule(text); Type: FUNCTION; Schema: queue; Owner: -
@@ -1529,6 +1659,41 @@ end;
 $$;
 
 --
+-- Name: reschedule(bigint, timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.reschedule(p_id bigint, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_priority integer DEFAULT NULL::integer, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_row queue.events;
+begin
+  if p_run_at is null and p_priority is null then
+    raise exception using errcode = '22023', message = 'Give run_at or priority (or both) to reschedule an event.';
+  end if;
+  v_row := queue._event_for_update(p_id, p_owner);
+  if not queue._allows('reschedule', v_row.state) then
+    raise exception using errcode = 'QU409',
+      message = format('Event %s is %s; only scheduled or queued events can be rescheduled.', p_id, v_row.state);
+  end if;
+
+  update queue.events e
+     set run_at = coalesce(p_run_at, e.run_at),
+         priority = coalesce(p_priority, e.priority),
+         state = case when coalesce(p_run_at, e.run_at) > now() then 'scheduled' else 'queued' end::queue.event_state,
+         updated_at = now()
+   where e.id = p_id
+  returning e.* into v_row;
+  if p_run_at is not null and v_row.run_at < now() + queue._kick_horizon() then
+    perform pg_notify('queue_events', '');
+    perform queue.kick();
+  end if;
+  return v_row;
+end;
+$$;
+
+--
 -- Name: retry(bigint, uuid); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -1540,7 +1705,7 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state not in ('dead', 'cancelled') then
+  if not queue._allows('retry', v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
   end if;
@@ -1550,6 +1715,15 @@ begin
   return v_row;
 end;
 $$;
+
+--
+-- Name: retry_many(jsonb, uuid, boolean); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue.retry_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select * from queue._bulk('retry', p_filter, p_owner, p_dry_run) $$;
 
 --
 -- Name: settle(jsonb); Type: FUNCTION; Schema: queue; Owner: -

@@ -6,10 +6,10 @@ import { invalidRequest } from '../shared/errors.ts';
 import type { EventSchemas, PayloadsOf } from '../shared/schema.ts';
 import type { EventState } from '../shared/states.ts';
 import { enqueueBody } from './enqueue-body.ts';
-import type { EventFilter, HandlerPolicy, HandlerSpec, ScheduleSpec } from './options.ts';
+import type { BulkFilter, EventFilter, HandlerPolicy, HandlerSpec, RescheduleOptions, ScheduleSpec } from './options.ts';
 import type { Queue, Untyped } from './queue.ts';
 import { query, request } from './request.ts';
-import type { Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
+import type { BulkBatch, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
 import { subscribe, type EventChange, type SubscribeFilter, type SubscribeOptions } from './subscribe.ts';
 import type { SupabaseLike } from './supabase-like.ts';
 import { waitFor, type WaitOptions } from './wait-for.ts';
@@ -48,6 +48,20 @@ export function createQueue(client: SupabaseLike, options: QueueOptions & { even
     request<T>(client, path, method, body);
   const getEvent = async (eventId: number) => call<EventWithRuns>(`events/${id(eventId)}`);
   const listEvents = (f: EventFilter = {}) => call<EventPage>(`events${query({ ...f })}`);
+  /**
+   * A bulk verb over every batch: each request acts on one and names the next
+   * (a dry run counts them all at once). Dates go as JSON does them, toISOString().
+   */
+  const many = (verb: 'cancel' | 'retry' | 'delete') => async (filter: BulkFilter) => {
+    const body = { ...filter };
+    let count = 0;
+    for (;;) {
+      const batch = await call<BulkBatch>(`events/${verb}`, 'POST', body);
+      count += batch.count;
+      if (batch.next_before_id === null) return count;
+      body.before_id = batch.next_before_id;
+    }
+  };
 
   return {
     enqueue: async (name, props, opts) => call<Enqueued>('enqueue', 'POST', enqueueBody(schemas, name, props, opts)),
@@ -70,6 +84,11 @@ export function createQueue(client: SupabaseLike, options: QueueOptions & { even
     },
     cancel: async (eventId) => call<EventRow>(`events/${id(eventId)}/cancel`, 'POST'),
     retry: async (eventId) => call<EventRow>(`events/${id(eventId)}/retry`, 'POST'),
+    reschedule: async (eventId, change: RescheduleOptions) => call<EventRow>(`events/${id(eventId)}/reschedule`, 'POST', change),
+    delete: async (eventId) => call<EventRow>(`events/${id(eventId)}`, 'DELETE'),
+    cancelMany: many('cancel'),
+    retryMany: many('retry'),
+    deleteMany: many('delete'),
     redrive: async (name) => (await call<{ redriven: number }>('events/redrive', 'POST', { name })).redriven,
     stats: async () => (await call<{ stats: StatsRow[] }>('events/stats')).stats,
 

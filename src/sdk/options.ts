@@ -1,9 +1,9 @@
 // The options of the SDK's calls. Each states its default; the field names
 // are the routes' own (snake_case), so a call reads like its JSON body.
-import type { EnqueueOptions, HandlerPolicy } from '../shared/requests.ts';
+import type { EnqueueOptions, HandlerPolicy, RescheduleOptions } from '../shared/requests.ts';
 import type { EventState, HandlerKind } from '../shared/states.ts';
 
-export type { EnqueueOptions, HandlerPolicy };
+export type { EnqueueOptions, HandlerPolicy, RescheduleOptions };
 import type { AnyProps } from './rows.ts';
 
 /** A handler to create (POST /handlers): its event name, kind and target, and any policy field. */
@@ -28,6 +28,17 @@ export interface EventFilter {
   before_id?: number;
   /** Page size, 1-500. (Default: 50) */
   limit?: number;
+}
+
+/**
+ * Which events a bulk verb acts on (cancelMany, retryMany, deleteMany): the
+ * filter of listEvents (each Default: any), every page of it.
+ */
+export interface BulkFilter extends Omit<EventFilter, 'limit'> {
+  /** Most events one request acts on, 1-10000; the SDK sends requests until every batch is done. (Default: 1000) */
+  limit?: number;
+  /** Only count the events the verb would act on; nothing changes. (Default: false) */
+  dry_run?: boolean;
 }
 
 /** A recurring event to create (POST /schedules). */

@@ -1,7 +1,7 @@
 // The Queue interface: every route of the queue as a typed method. `E` maps
 // event names to their props' types; untyped, any name and JSON props go.
 import type { EventState } from '../shared/states.ts';
-import type { EnqueueOptions, EventFilter, HandlerPolicy, HandlerSpec, ScheduleSpec } from './options.ts';
+import type { BulkFilter, EnqueueOptions, EventFilter, HandlerPolicy, HandlerSpec, RescheduleOptions, ScheduleSpec } from './options.ts';
 import type { AnyProps, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
 import type { EventChange, SubscribeFilter, SubscribeOptions, Unsubscribe } from './subscribe.ts';
 import type { WaitOptions } from './wait-for.ts';
@@ -39,6 +39,23 @@ export interface Queue<E extends object = Untyped> {
   cancel(id: number): Promise<EventRow>;
   /** dead|cancelled → queued with a fresh attempt budget (POST /events/:id/retry); `conflict` (409) otherwise. */
   retry(id: number): Promise<EventRow>;
+  /**
+   * Gives a scheduled or queued event a new `run_at` (or `delay_ms`) and/or `priority`
+   * (POST /events/:id/reschedule), checked as enqueue checks them; it is scheduled or queued by its new
+   * run_at. QueueError `conflict` (409) once it is processing or has ended.
+   */
+  reschedule(id: number, change: RescheduleOptions): Promise<EventRow>;
+  /** Deletes an event with its runs (DELETE /events/:id), resolving with the row as it was; `conflict` (409) while it is processing. */
+  delete(id: number): Promise<EventRow>;
+  /**
+   * Cancels every event that fits the filter and has not ended, as cancel does each (POST /events/cancel,
+   * batch after batch); resolves with how many. With `dry_run`, only counts them.
+   */
+  cancelMany(filter: BulkFilter): Promise<number>;
+  /** Retries every dead or cancelled event that fits the filter (POST /events/retry, batch after batch); resolves with how many. With `dry_run`, only counts them. */
+  retryMany(filter: BulkFilter): Promise<number>;
+  /** Deletes every event that fits the filter and is not processing, with its runs (POST /events/delete, batch after batch); resolves with how many. With `dry_run`, only counts them. */
+  deleteMany(filter: BulkFilter): Promise<number>;
   /** Retries every dead event of a name (POST /events/redrive); resolves with how many. */
   redrive(name: EventName<E>): Promise<number>;
   /** Counts per state and recent runs, per event name (GET /events/stats); service role only. */

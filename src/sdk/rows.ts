@@ -30,3 +30,10 @@ export interface EventPage {
   next_before_id: number | null;
 }
 
+
+/** What one request of a bulk verb answers (POST /events/cancel, /retry, /delete): pass `next_before_id` as `before_id` for the next batch (null: done). */
+export interface BulkBatch {
+  count: number;
+  next_before_id: number | null;
+  dry_run: boolean;
+}

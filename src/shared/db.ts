@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import type { EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
 import { encodable, type Json } from './json.ts';
 import type { EventState, HandlerKind, HeartbeatStatus } from './states.ts';
-import type { EnqueueItem, HandlerInput, ListQuery, ScheduleInput } from './validate.ts';
+import type { BulkInput, EnqueueItem, HandlerInput, ListQuery, RescheduleInput, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
 
@@ -139,6 +139,36 @@ export async function cancel(sql: Sql, id: number, owner: string | null): Promis
 
 export async function retry(sql: Sql, id: number, owner: string | null): Promise<QueueEvent> {
   const [row] = await sql<QueueEvent[]>`select * from queue.retry(${id}::bigint, ${owner}::uuid)`;
+  return row;
+}
+
+export async function reschedule(sql: Sql, id: number, change: RescheduleInput, owner: string | null): Promise<QueueEvent> {
+  const [row] = await sql<QueueEvent[]>`
+    select * from queue.reschedule(${id}::bigint, ${change.run_at ?? null}::timestamptz, ${change.priority ?? null}::integer, ${owner}::uuid)`;
+  return row;
+}
+
+/** The deleted row, encodable: it cannot be read again, so it must not fail to encode after the delete. */
+export async function deleteEvent(sql: Sql, id: number, owner: string | null): Promise<QueueEvent> {
+  const [row] = await sql<QueueEvent[]>`select * from queue.delete_event(${id}::bigint, ${owner}::uuid)`;
+  return encodable(row);
+}
+
+/** The verbs that act on every event a filter matches: queue.cancel_many, retry_many, delete_many. */
+export const BULK_VERBS = ['cancel', 'retry', 'delete'] as const;
+export type BulkVerb = (typeof BULK_VERBS)[number];
+
+/** What a bulk verb did to one batch: how many events, and the before_id of the next batch (null: none). */
+export interface BulkResult {
+  count: number;
+  next_before_id: number | null;
+}
+
+/** One batch of a bulk verb (queue.<verb>_many), or with dry_run the count of every event it would act on. */
+export async function bulk(sql: Sql, verb: BulkVerb, { filter, dry_run }: BulkInput, owner: string | null): Promise<BulkResult> {
+  const [row] = await sql<BulkResult[]>`
+    select count, next_before_id
+      from ${sql(`queue.${verb}_many`)}(${sql.json(filter as Json)}::jsonb, ${owner}::uuid, ${dry_run}::boolean)`;
   return row;
 }
 

@@ -23,6 +23,9 @@ export interface EnqueueOptions {
   backoff_max_ms?: number;
 }
 
+/** A new time and/or priority for a scheduled or queued event (POST /events/:id/reschedule): at least one; a field left out keeps the event's value. */
+export type RescheduleOptions = Pick<EnqueueOptions, 'run_at' | 'delay_ms' | 'priority'>;
+
 /** The policy fields of a handler (queue.handlers). */
 export interface HandlerPolicy {
   /** Where it runs: `code` (built into dispatch), `function` (an edge function of this project), `url` (any http(s) endpoint). (Default: none; required to create) */

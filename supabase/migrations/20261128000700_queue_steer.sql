@@ -1,5 +1,6 @@
--- Reading and steering events: list, get, cancel, retry, redrive, and the
--- stats view.
+-- Reading and steering events: list, get, cancel, retry, redrive, the stats
+-- view, reschedule, delete, and the bulk verbs (cancel_many, retry_many,
+-- delete_many: one verb on every event a filter matches).
 -- `p_owner` scopes every call to one user's events; null means all events
 -- (the service role).
 
@@ -47,7 +48,8 @@ as $$
 $$;
 
 -- queue._event_for_update(id bigint, owner uuid) -> queue.events
--- The event, row-locked, for cancel and retry. Raises QU404 if there is no
+-- The event, row-locked, for the verbs on one event (cancel, retry,
+-- reschedule, delete_event). Raises QU404 if there is no
 -- such event or it belongs to another owner (the same answer, so a user
 -- cannot probe for other users' ids).
 create function queue._event_for_update(p_id bigint, p_owner uuid)
@@ -84,18 +86,13 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if queue._is_final(v_row.state) then
+  if not queue._allows('cancel', v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is already %s; only scheduled, queued or processing events can be cancelled.', p_id, v_row.state);
   end if;
 
-  update queue.events e
-     set state = case when e.state = 'processing' then e.state else 'cancelled' end,
-         finished_at = case when e.state = 'processing' then null else now() end,
-         cancel_requested_at = coalesce(e.cancel_requested_at, now()),
-         updated_at = now()
-   where e.id = p_id
-  returning e.* into v_row;
+  perform queue._cancel(array[p_id]);
+  select e.* into v_row from queue.events e where e.id = p_id;
   return v_row;
 end;
 $$;
@@ -138,7 +135,7 @@ declare
   v_row queue.events;
 begin
   v_row := queue._event_for_update(p_id, p_owner);
-  if v_row.state not in ('dead', 'cancelled') then
+  if not queue._allows('retry', v_row.state) then
     raise exception using errcode = 'QU409',
       message = format('Event %s is %s; only dead or cancelled events can be retried.', p_id, v_row.state);
   end if;
@@ -217,3 +214,232 @@ select n.name,
 comment on view queue.stats is 'Per event name: counts per state, oldest due event age, recent runs and failures.';
 
 grant select on queue.stats to service_role;
+
+-- queue._allows(verb text, state queue.event_state) -> boolean
+-- Whether `verb` may act on an event in `state`: the one table of which
+-- verb takes which state, for the verbs on one event and their bulk forms.
+--   cancel      any state that has not ended (processing: the attempt is
+--               stopped at its next heartbeat)
+--   retry       dead or cancelled
+--   reschedule  scheduled or queued (it has not started)
+--   delete      any state but processing (a running attempt would settle
+--               into a row that is gone)
+-- Null for another verb. Pure: reads nothing, takes no locks, raises nothing.
+-- No search_path setting, so that the planner can inline it.
+create function queue._allows(p_verb text, p_state queue.event_state)
+returns boolean
+language sql immutable
+as $$
+  select case p_verb
+           when 'cancel' then not queue._is_final(p_state)
+           when 'retry' then p_state in ('dead', 'cancelled')
+           when 'reschedule' then p_state in ('scheduled', 'queued')
+           when 'delete' then p_state <> 'processing'
+         end
+$$;
+
+-- queue._cancel(ids bigint[]) -> integer
+-- Cancels the events `ids`: scheduled or queued ones end 'cancelled' at
+-- once; a processing one keeps running with cancel_requested_at set (its
+-- attempt is stopped at the next heartbeat or recorded at its outcome, and
+-- not retried). The one definition of "cancel" that cancel and cancel_many
+-- share. The caller has locked the rows and checked that none has ended.
+-- Returns how many.
+create function queue._cancel(p_ids bigint[])
+returns integer
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  update queue.events e
+     set state = case when e.state = 'processing' then e.state else 'cancelled' end,
+         finished_at = case when e.state = 'processing' then null else now() end,
+         cancel_requested_at = coalesce(e.cancel_requested_at, now()),
+         updated_at = now()
+   where e.id = any(p_ids);
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+
+-- queue.reschedule(id bigint, run_at timestamptz, priority integer, owner uuid) -> queue.events
+-- Gives a scheduled or queued event a new run_at and/or priority (null keeps
+-- the current one). It is then 'scheduled' if its run_at is in the future,
+-- 'queued' otherwise, as enqueue decides; attempts and runs are kept (a
+-- retry waiting out its backoff can be brought forward). When the new run_at
+-- is due within the kick horizon it is announced as an insert is (NOTIFY
+-- queue_events, kick), so that a drainer takes it at once.
+-- Locking: the event's row (_event_for_update). Raises 22023 when neither
+-- run_at nor priority is given, QU404 if there is no such event, QU409 if it
+-- is processing or has ended, 23514 for a priority out of range.
+create function queue.reschedule(
+  p_id bigint,
+  p_run_at timestamptz default null,
+  p_priority integer default null,
+  p_owner uuid default null
+)
+returns queue.events
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_row queue.events;
+begin
+  if p_run_at is null and p_priority is null then
+    raise exception using errcode = '22023', message = 'Give run_at or priority (or both) to reschedule an event.';
+  end if;
+  v_row := queue._event_for_update(p_id, p_owner);
+  if not queue._allows('reschedule', v_row.state) then
+    raise exception using errcode = 'QU409',
+      message = format('Event %s is %s; only scheduled or queued events can be rescheduled.', p_id, v_row.state);
+  end if;
+
+  update queue.events e
+     set run_at = coalesce(p_run_at, e.run_at),
+         priority = coalesce(p_priority, e.priority),
+         state = case when coalesce(p_run_at, e.run_at) > now() then 'scheduled' else 'queued' end::queue.event_state,
+         updated_at = now()
+   where e.id = p_id
+  returning e.* into v_row;
+  if p_run_at is not null and v_row.run_at < now() + queue._kick_horizon() then
+    perform pg_notify('queue_events', '');
+    perform queue.kick();
+  end if;
+  return v_row;
+end;
+$$;
+
+-- queue.delete_event(id bigint, owner uuid) -> queue.events
+-- Deletes an event that is not processing, and returns it as it was. Its
+-- runs go with it (on delete cascade), as prune deletes them: a run is one
+-- attempt of its event and means nothing without it, and keeping them would
+-- leave rows no policy can show (runs_owner_select looks through the event).
+-- Realtime sends a DELETE change for the event and for each run. A schedule
+-- whose last_event_id names it keeps the number. Locking: the event's row
+-- (_event_for_update). Raises QU404 if there is no such event, QU409 if it
+-- is processing (cancel it first; it can be deleted once it has ended).
+create function queue.delete_event(p_id bigint, p_owner uuid default null)
+returns queue.events
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_row queue.events;
+begin
+  v_row := queue._event_for_update(p_id, p_owner);
+  if not queue._allows('delete', v_row.state) then
+    raise exception using errcode = 'QU409',
+      message = format('Event %s is processing; cancel it first, and delete it once it has ended.', p_id);
+  end if;
+  delete from queue.events e where e.id = p_id;
+  return v_row;
+end;
+$$;
+
+-- queue._in_filter(event queue.events, filter jsonb, owner uuid) -> boolean
+-- Whether an event fits a filter, the fields GET /events takes: state, name,
+-- created_after (inclusive), created_before (exclusive), before_id (ids
+-- below it). An absent field means "any"; fields are ANDed; with an owner,
+-- only the owner's events fit. Raises 22P02/22007 for a malformed value.
+-- No search_path setting, so that the planner can inline it.
+create function queue._in_filter(p_event queue.events, p_filter jsonb, p_owner uuid)
+returns boolean
+language sql stable
+as $$
+  select (p_filter->>'state' is null or p_event.state = (p_filter->>'state')::queue.event_state)
+     and (p_filter->>'name' is null or p_event.name = p_filter->>'name')
+     and (p_filter->>'created_after' is null or p_event.created_at >= (p_filter->>'created_after')::timestamptz)
+     and (p_filter->>'created_before' is null or p_event.created_at < (p_filter->>'created_before')::timestamptz)
+     and (p_filter->>'before_id' is null or p_event.id < (p_filter->>'before_id')::bigint)
+     and (p_owner is null or p_event.owner = p_owner)
+$$;
+
+-- queue._bulk(verb text, filter jsonb, owner uuid, dry_run boolean) -> table (count, next_before_id)
+-- What cancel_many, retry_many and delete_many share: `verb` (cancel, retry
+-- or delete) on one batch of the events that fit `filter` (_in_filter) and
+-- that the verb may act on (_allows), newest first: at most filter.limit of
+-- them (Default: 1000; 1-10000). Returns how many it acted on and, when the
+-- batch was full, the id to send as before_id for the next batch (null:
+-- there is no more). Each batch is one transaction, so a bulk verb never
+-- holds more than `limit` row locks; a caller walks the batches until
+-- next_before_id is null, and an event is never visited twice in one walk
+-- (retried events that fail again are not retried again).
+-- Locking: FOR UPDATE SKIP LOCKED, as claim does: an event someone is
+-- changing right now (a claim, a settle, another bulk verb) is left alone,
+-- and two bulk calls never wait on each other. A processing event is never
+-- deleted: its state refuses it, and the lock is held until the delete.
+-- With dry_run: counts every event the verb would act on (no batch limit,
+-- no lock) and changes nothing; next_before_id is null.
+-- Raises 22023 for another verb, 22P02/22007 for malformed filter values.
+create function queue._bulk(p_verb text, p_filter jsonb, p_owner uuid, p_dry_run boolean)
+returns table (count integer, next_before_id bigint)
+language plpgsql
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_limit integer := least(greatest(coalesce((p_filter->>'limit')::integer, 1000), 1), 10000);
+  v_ids bigint[];
+begin
+  if p_verb is null or p_verb not in ('cancel', 'retry', 'delete') then
+    raise exception using errcode = '22023', message = format('%s is not a bulk verb (cancel, retry or delete).', p_verb);
+  end if;
+  if p_dry_run then
+    select count(*)::integer, null::bigint into count, next_before_id
+      from queue.events e
+     where queue._in_filter(e, p_filter, p_owner) and queue._allows(p_verb, e.state);
+    return next;
+    return;
+  end if;
+
+  v_ids := array(
+    select e.id from queue.events e
+     where queue._in_filter(e, p_filter, p_owner) and queue._allows(p_verb, e.state)
+     order by e.id desc
+     limit v_limit
+       for update skip locked
+  );
+  next_before_id := case when cardinality(v_ids) = v_limit then v_ids[v_limit] end;
+  if p_verb = 'cancel' then
+    count := queue._cancel(v_ids);
+  elsif p_verb = 'retry' then
+    count := queue._requeue(v_ids);
+  else
+    delete from queue.events e where e.id = any(v_ids);
+    get diagnostics count = row_count;
+  end if;
+  return next;
+end;
+$$;
+
+-- queue.cancel_many(filter jsonb, owner uuid, dry_run boolean) -> table (count, next_before_id)
+-- Cancels one batch of the events that fit the filter and have not ended,
+-- as cancel does each (_bulk: batches, locking, dry run). Processing ones
+-- are stopped at their next heartbeat.
+create function queue.cancel_many(p_filter jsonb, p_owner uuid default null, p_dry_run boolean default false)
+returns table (count integer, next_before_id bigint)
+language sql
+set search_path = ''
+as $$ select * from queue._bulk('cancel', p_filter, p_owner, p_dry_run) $$;
+
+-- queue.retry_many(filter jsonb, owner uuid, dry_run boolean) -> table (count, next_before_id)
+-- Retries one batch of the dead or cancelled events that fit the filter, as
+-- retry does each (_bulk: batches, locking, dry run). redrive is
+-- retry_many of one name's dead events, all batches at once.
+create function queue.retry_many(p_filter jsonb, p_owner uuid default null, p_dry_run boolean default false)
+returns table (count integer, next_before_id bigint)
+language sql
+set search_path = ''
+as $$ select * from queue._bulk('retry', p_filter, p_owner, p_dry_run) $$;
+
+-- queue.delete_many(filter jsonb, owner uuid, dry_run boolean) -> table (count, next_before_id)
+-- Deletes one batch of the events that fit the filter and are not
+-- processing, with their runs, as delete_event does each (_bulk: batches,
+-- locking, dry run).
+create function queue.delete_many(p_filter jsonb, p_owner uuid default null, p_dry_run boolean default false)
+returns table (count integer, next_before_id bigint)
+language sql
+set search_path = ''
+as $$ select * from queue._bulk('delete', p_filter, p_owner, p_dry_run) $$;

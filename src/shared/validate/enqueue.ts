@@ -1,8 +1,8 @@
 // POST /enqueue bodies: one event or a batch.
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
 import type { Json } from '../json.ts';
-import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
-import type { EnqueueOptions } from '../requests.ts';
+import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields, type Obj } from './fields.ts';
+import type { EnqueueOptions, RescheduleOptions } from '../requests.ts';
 import { parseTimestamp } from './timestamp.ts';
 
 /**
@@ -34,6 +34,22 @@ const EVENT_FIELDS = [
   'backoff_base_ms', 'backoff_factor', 'backoff_max_ms',
 ] as const;
 
+/** `run_at` or `delay_ms` (not both) as an ISO 8601 run_at within a year of `now`; undefined when neither is given. */
+function runAtOf(raw: Obj, p: Problems, prefix: string, now: number): string | undefined {
+  if (raw.run_at !== undefined && raw.delay_ms !== undefined) {
+    p.add(`${prefix}run_at`, 'and delay_ms cannot both be given.');
+  } else if (raw.run_at !== undefined) {
+    const d = parseTimestamp(raw.run_at);
+    if (!d || Math.abs(d.getTime() - now) > MAX_DELAY_MS) {
+      p.add(`${prefix}run_at`, 'must be an ISO 8601 date-time with a time zone (e.g. 2030-01-01T12:00:00Z) within a year of now.');
+    } else return d.toISOString();
+  } else if (raw.delay_ms !== undefined) {
+    const delay = integer(raw, 'delay_ms', 0, MAX_DELAY_MS, p, prefix);
+    if (delay !== undefined) return new Date(now + delay).toISOString();
+  }
+  return undefined;
+}
+
 function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): EnqueueItem | undefined {
   if (!isObject(raw)) {
     p.add(prefix ? prefix.slice(0, -1) : 'body', 'must be a JSON object.');
@@ -47,18 +63,7 @@ function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): En
   if (props !== undefined && !isObject(props)) p.add(`${prefix}props`, 'must be a JSON object.');
   else if (props !== undefined) propsWithinLimits(props, `${prefix}props`, p);
 
-  let runAt: string | undefined;
-  if (raw.run_at !== undefined && raw.delay_ms !== undefined) {
-    p.add(`${prefix}run_at`, 'and delay_ms cannot both be given.');
-  } else if (raw.run_at !== undefined) {
-    const d = parseTimestamp(raw.run_at);
-    if (!d || Math.abs(d.getTime() - now) > MAX_DELAY_MS) {
-      p.add(`${prefix}run_at`, 'must be an ISO 8601 date-time with a time zone (e.g. 2030-01-01T12:00:00Z) within a year of now.');
-    } else runAt = d.toISOString();
-  } else if (raw.delay_ms !== undefined) {
-    const delay = integer(raw, 'delay_ms', 0, MAX_DELAY_MS, p, prefix);
-    if (delay !== undefined) runAt = new Date(now + delay).toISOString();
-  }
+  const runAt = runAtOf(raw, p, prefix, now);
   const priority = integer(raw, 'priority', ...EVENT_RANGES.priority, p, prefix);
   const key = text(raw, 'idempotency_key', 200, p, prefix);
   const maxAttempts = integer(raw, 'max_attempts', ...EVENT_RANGES.max_attempts, p, prefix);
@@ -108,4 +113,24 @@ export function parseEnqueue(body: unknown, now = Date.now(), maxBatch = MAX_BAT
   const item = enqueueItem(body, p, '', now);
   if (!item) throw invalidRequest(p.list.join(' '), p.list);
   return { batch: false, items: [item] };
+}
+
+/** What POST /events/:id/reschedule sends to queue.reschedule: delay_ms already turned into run_at. */
+export interface RescheduleInput {
+  run_at?: string;
+  priority?: number;
+}
+
+const RESCHEDULE_FIELDS = ['run_at', 'delay_ms', 'priority'] as const satisfies ReadonlyArray<keyof RescheduleOptions>;
+
+/** POST /events/:id/reschedule: { run_at | delay_ms, priority }, at least one, checked as enqueue checks them. */
+export function parseReschedule(body: unknown, now = Date.now()): RescheduleInput {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object: { "run_at" or "delay_ms", "priority" }.');
+  const p = new Problems();
+  unknownFields(body, RESCHEDULE_FIELDS, p);
+  const runAt = runAtOf(body, p, '', now);
+  const priority = integer(body, 'priority', ...EVENT_RANGES.priority, p);
+  if (p.ok && runAt === undefined && priority === undefined) p.add('body', 'must give run_at, delay_ms or priority.');
+  if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
+  return { ...(runAt !== undefined && { run_at: runAt }), ...(priority !== undefined && { priority }) };
 }

@@ -1,29 +1,42 @@
-// GET /events query strings and path ids.
+// GET /events query strings, the bulk verbs' filter bodies, and path ids.
 import { invalidRequest } from '../errors.ts';
 import { EVENT_STATES, type EventState } from '../states.ts';
-import { NAME_RE, Problems, unknownFields } from './fields.ts';
+import { integer, isObject, NAME_RE, Problems, unknownFields, type Obj } from './fields.ts';
 import { parseTimestamp } from './timestamp.ts';
 
-export interface ListQuery {
+/** Which events: the filter GET /events lists and the bulk verbs act on. */
+export interface EventFilterInput {
   state?: EventState;
   name?: string;
   created_after?: string;
   created_before?: string;
   before_id?: number;
+}
+
+export interface ListQuery extends EventFilterInput {
   limit: number;
 }
 
-/** Query string of GET /events. */
-export function parseListQuery(q: Record<string, string | undefined>): ListQuery {
-  const p = new Problems();
-  unknownFields(q, ['state', 'name', 'created_after', 'created_before', 'before_id', 'limit'], p);
-  const out: ListQuery = { limit: 50 };
+/** A bulk verb's request (POST /events/cancel, /retry, /delete): a filter, a batch size, and whether only to count. */
+export interface BulkInput {
+  filter: EventFilterInput & { limit?: number };
+  dry_run: boolean;
+}
+
+/** Most events one bulk request acts on (queue._bulk clamps `limit` to the same; its Default is 1000). */
+export const MAX_BULK = 10_000;
+
+const FILTER_FIELDS = ['state', 'name', 'created_after', 'created_before', 'before_id', 'limit'] as const;
+
+/** The filter's string fields (state, name, created_after, created_before), the same in a query string and a JSON body. */
+function filterFields(q: Obj, p: Problems): EventFilterInput {
+  const out: EventFilterInput = {};
   if (q.state !== undefined) {
     if (!EVENT_STATES.includes(q.state as EventState)) p.add('state', `must be one of: ${EVENT_STATES.join(', ')}.`);
     else out.state = q.state as EventState;
   }
   if (q.name !== undefined) {
-    if (!NAME_RE.test(q.name)) p.add('name', 'must be an event name.');
+    if (typeof q.name !== 'string' || !NAME_RE.test(q.name)) p.add('name', 'must be an event name.');
     else out.name = q.name;
   }
   for (const key of ['created_after', 'created_before'] as const) {
@@ -32,6 +45,14 @@ export function parseListQuery(q: Record<string, string | undefined>): ListQuery
     if (!d) p.add(key, 'must be an ISO 8601 date-time with a time zone.');
     else out[key] = d.toISOString();
   }
+  return out;
+}
+
+/** Query string of GET /events. */
+export function parseListQuery(q: Record<string, string | undefined>): ListQuery {
+  const p = new Problems();
+  unknownFields(q, FILTER_FIELDS, p);
+  const out: ListQuery = { ...filterFields(q, p), limit: 50 };
   if (q.before_id !== undefined) {
     const id = parseId(q.before_id);
     if (id === undefined) p.add('before_id', 'must be a positive integer.');
@@ -44,6 +65,26 @@ export function parseListQuery(q: Record<string, string | undefined>): ListQuery
   }
   if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
   return out;
+}
+
+/**
+ * Body of POST /events/cancel, /events/retry and /events/delete: the filter
+ * of GET /events as JSON (before_id a number), `limit` the batch size
+ * (1-10000, Default: 1000) and `dry_run` (Default: false). `{}` is every event
+ * the caller may see.
+ */
+export function parseBulk(body: unknown): BulkInput {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object: the filter of GET /events, e.g. { "name": "Division", "state": "dead" }.');
+  const p = new Problems();
+  unknownFields(body, [...FILTER_FIELDS, 'dry_run'], p);
+  const filter: BulkInput['filter'] = filterFields(body, p);
+  const beforeId = integer(body, 'before_id', 1, Number.MAX_SAFE_INTEGER, p);
+  if (beforeId !== undefined) filter.before_id = beforeId;
+  const limit = integer(body, 'limit', 1, MAX_BULK, p);
+  if (limit !== undefined) filter.limit = limit;
+  if (body.dry_run !== undefined && typeof body.dry_run !== 'boolean') p.add('dry_run', 'must be true or false.');
+  if (!p.ok) throw invalidRequest(p.list.join(' '), p.list);
+  return { filter, dry_run: body.dry_run === true };
 }
 
 /** A positive integer id from a path or query parameter. */
