@@ -1,10 +1,11 @@
 // One event: its fields, props / result / error as collapsible JSON, every
 // run (outcome, duration, worker, error), a state timeline, and the actions
 // its state allows. Read again whenever the live stream reports a change of it.
-import { useEffect } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { EventWithRuns } from '../../sdk/index.ts';
 import { useLiveStatus, useSession } from '../context.ts';
-import { href } from '../router.ts';
+import { describeError } from '../connection.ts';
+import { href, navigate } from '../router.ts';
 import { ActionButton, duration, ErrorBox, JsonView, Loading, StateBadge, Time, useLoad } from '../components/ui.tsx';
 import { errorText } from './Events.tsx';
 
@@ -45,12 +46,17 @@ export function EventDetail({ id }: { id: number }) {
             <ActionButton label="Cancel" run={() => act(conn.queue.cancel(e.id), 'Cancel requested.')} />
           )}
           {['dead', 'cancelled'].includes(e.state) && <ActionButton label="Retry" run={() => act(conn.queue.retry(e.id), 'Queued again.')} />}
+          {e.state !== 'processing' && (
+            <ActionButton label="Delete" className="danger" confirm={`Delete event ${e.id} and its ${e.runs.length} runs? This cannot be undone.`}
+              run={async () => { await conn.queue.delete(e.id); navigate(href('/events', { name: e.name }), { replace: true }); }} />
+          )}
           {e.state === 'dead' && (
             <ActionButton label={`Redrive all dead ${e.name}`} confirm={`Retry every dead ${e.name} event?`}
               run={async () => { const n = await conn.queue.redrive(e.name); reload(); return `${n} dead ${e.name} events queued again.`; }} />
           )}
         </div>
       )}
+      {canAct && ['scheduled', 'queued'].includes(e.state) && <Reschedule id={e.id} priority={e.priority} onDone={reload} />}
       <dl className="fields">
         <dt>State</dt><dd>{e.state}{e.cancel_requested_at && ' (cancel requested)'}</dd>
         <dt>Attempts</dt><dd>{e.attempts}{e.max_attempts !== null && ` of ${e.max_attempts}`}</dd>
@@ -91,5 +97,34 @@ export function EventDetail({ id }: { id: number }) {
         ))}
       </ol>
     </section>
+  );
+}
+
+/** datetime-local's value (local time, no zone) for an instant. */
+const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+
+/** A new run-at and/or priority for a scheduled or queued event (POST /events/:id/reschedule). */
+function Reschedule({ id, priority, onDone }: { id: number; priority: number; onDone: () => void }) {
+  const { conn } = useSession();
+  const [runAt, setRunAt] = useState(() => localInput(new Date(Date.now() + 3_600_000)));
+  const [prio, setPrio] = useState(String(priority));
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const submit = async (ev: FormEvent) => {
+    ev.preventDefault();
+    try {
+      const row = await conn.queue.reschedule(id, { ...(runAt && { run_at: new Date(runAt).toISOString() }), priority: Number(prio) });
+      setMsg({ ok: true, text: `Rescheduled: ${row.state}, to run ${new Date(row.run_at).toLocaleString()}, priority ${row.priority}.` });
+      onDone();
+    } catch (err) {
+      setMsg({ ok: false, text: describeError(err) });
+    }
+  };
+  return (
+    <form className="panel row wrap reschedule" onSubmit={submit} aria-label="Reschedule">
+      <label>New run at <input name="run_at" type="datetime-local" step="1" value={runAt} onChange={(ev) => setRunAt(ev.target.value)} /></label>
+      <label>Priority <input name="priority" type="number" min={-100} max={100} value={prio} onChange={(ev) => setPrio(ev.target.value)} /></label>
+      <button type="submit">Reschedule</button>
+      {msg && <span role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-msg' : 'error-msg'}>{msg.text}</span>}
+    </form>
   );
 }

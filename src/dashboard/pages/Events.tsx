@@ -9,7 +9,8 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { EVENT_STATES, type EventChange, type EventRow, type EventState } from '../../sdk/index.ts';
 import { useLiveStatus, useSession } from '../context.ts';
 import { href, navigate } from '../router.ts';
-import { ErrorBox, Empty, Loading, StateBadge, Time } from '../components/ui.tsx';
+import { ConfirmDialog, ErrorBox, Empty, Loading, StateBadge, Time } from '../components/ui.tsx';
+import { describeError } from '../connection.ts';
 import { EnqueueForm } from './EnqueueForm.tsx';
 
 const PAGE = 100;
@@ -155,6 +156,7 @@ export function Events({ params }: { params: URLSearchParams }) {
   });
 
   const set = (patch: Partial<EventsFilter>) => navigate(filterHref({ ...filter, older: undefined, ...patch }));
+  if (conn.access === 'anon') return <section><h1>Events</h1><Empty>No events are visible with the publishable key alone.</Empty></section>;
 
   return (
     <section aria-labelledby="events-title">
@@ -177,6 +179,7 @@ export function Events({ params }: { params: URLSearchParams }) {
         ))}
       </div>
       <FilterForm key={key} filter={filter} onApply={set} />
+      {canAct && filter.id === undefined && <BulkActions filter={filter} onDone={() => setReads((n) => n + 1)} />}
 
       {error != null ? <ErrorBox error={error} retry={() => setReads((n) => n + 1)} />
         : rows === null ? <Loading what="events" />
@@ -246,5 +249,78 @@ function FilterForm({ filter, onApply }: { filter: EventsFilter; onApply: (f: Pa
       <button type="submit">Apply</button>
       <a href={filterHref({ state: filter.state })}>Clear</a>
     </form>
+  );
+}
+
+const BULK = {
+  cancel: { label: 'Cancel', done: 'Cancelled', which: 'that have not ended' },
+  retry: { label: 'Retry', done: 'Queued again', which: 'that are dead or cancelled' },
+  delete: { label: 'Delete', done: 'Deleted', which: 'that are not processing' },
+} as const;
+type BulkVerb = keyof typeof BULK;
+
+/** The filter as a sentence: "state dead, name Division". */
+function describeFilter(f: EventsFilter): string {
+  const parts = [f.state && `state ${f.state}`, f.name && `name ${f.name}`, f.after && `created after ${new Date(f.after).toLocaleString()}`,
+    f.before && `created before ${new Date(f.before).toLocaleString()}`].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'every event';
+}
+
+/**
+ * Cancel, retry or delete everything the filter matches (every page, not
+ * only the one shown): a dry run counts them first, and the confirmation
+ * states that count.
+ */
+function BulkActions({ filter, onDone }: { filter: EventsFilter; onDone: () => void }) {
+  const { conn } = useSession();
+  const [asking, setAsking] = useState<{ verb: BulkVerb; count: number } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const body = {
+    state: filter.state, name: filter.name,
+    created_after: filter.after ? new Date(filter.after).toISOString() : undefined,
+    created_before: filter.before ? new Date(filter.before).toISOString() : undefined,
+  };
+  const many = (verb: BulkVerb) => (verb === 'cancel' ? conn.queue.cancelMany : verb === 'retry' ? conn.queue.retryMany : conn.queue.deleteMany);
+  const count = async (verb: BulkVerb) => {
+    setBusy(true);
+    setMsg(null);
+    try {
+      const n = await many(verb)({ ...body, dry_run: true });
+      if (n === 0) setMsg({ ok: true, text: `No events matching ${describeFilter(filter)} ${BULK[verb].which}.` });
+      else setAsking({ verb, count: n });
+    } catch (err) {
+      setMsg({ ok: false, text: describeError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const run = async (verb: BulkVerb) => {
+    setBusy(true);
+    try {
+      const n = await many(verb)(body);
+      setMsg({ ok: true, text: `${BULK[verb].done}: ${n} events.` });
+      onDone();
+    } catch (err) {
+      setMsg({ ok: false, text: describeError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="bulk row wrap" role="group" aria-label="Bulk actions">
+      <span className="muted">Everything matching this filter:</span>
+      {(Object.keys(BULK) as BulkVerb[]).map((verb) => (
+        <button key={verb} type="button" className={verb === 'delete' ? 'danger' : undefined} disabled={busy} onClick={() => void count(verb)}>
+          {BULK[verb].label} all…
+        </button>
+      ))}
+      {asking && (
+        <ConfirmDialog
+          text={`${BULK[asking.verb].label} ${asking.count} ${asking.count === 1 ? 'event' : 'events'} matching ${describeFilter(filter)} ${BULK[asking.verb].which}?`}
+          onAnswer={(yes) => { const verb = asking.verb; setAsking(null); if (yes) void run(verb); }} />
+      )}
+      {msg && <span role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-msg' : 'error-msg'}>{msg.text}</span>}
+    </div>
   );
 }
