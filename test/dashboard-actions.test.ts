@@ -2,7 +2,7 @@
 // afterwards: cancel, reschedule, delete one event, and bulk cancel and
 // delete by filter with a confirmation that states the count.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRow, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
+import { eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
 import { call, db, eventsById, registerHandler, stack } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -50,7 +50,7 @@ describe('dashboard: actions', () => {
     await form.getByLabel('New run at').fill(local);
     await form.getByLabel('Priority').fill('7');
     await form.getByRole('button', { name: 'Reschedule' }).click();
-    await expect.poll(() => form.getByRole('status').textContent()).toContain('priority 7');
+    await poll(() => form.getByRole('status').textContent()).toContain('priority 7');
     const after = await row(id);
     expect([after.state, after.priority, new Date(after.run_at).getTime()]).toEqual(['scheduled', 7, target.getTime()]);
     await screenshot(page, 'event-rescheduled');
@@ -62,9 +62,9 @@ describe('dashboard: actions', () => {
     const page = await dash.open({ hash: `#/events/${id}` });
     await page.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog');
-    await expect.poll(() => dialog.textContent()).toContain(`Delete event ${id}`);
+    await poll(() => dialog.textContent()).toContain(`Delete event ${id}`);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => new URL(page.url()).hash).toBe('#/events?name=Addition');
+    await poll(() => new URL(page.url()).hash).toBe('#/events?name=Addition');
     expect(await row(id)).toBeUndefined();
     await page.context().close();
   });
@@ -77,23 +77,23 @@ describe('dashboard: actions', () => {
 
     await bulk.getByRole('button', { name: 'Cancel all…' }).click();
     const dialog = page.getByRole('dialog');
-    await expect.poll(() => dialog.textContent()).toContain(`Cancel 3 events matching state scheduled, name ${BULK} that have not ended?`);
+    await poll(() => dialog.textContent()).toContain(`Cancel 3 events matching state scheduled, name ${BULK} that have not ended?`);
     await screenshot(page, 'bulk-confirm');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => bulk.getByRole('status').textContent()).toBe('Cancelled: 3 events.');
+    await poll(() => bulk.getByRole('status').textContent()).toBe('Cancelled: 3 events.');
     expect((await eventsById(sql, ids)).map((e) => e.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
 
     // Declining the confirmation changes nothing.
     await page.getByRole('tab', { name: 'cancelled' }).click();
     await eventRow(page, ids[0]).waitFor();
     await bulk.getByRole('button', { name: 'Delete all…' }).click();
-    await expect.poll(() => dialog.textContent()).toContain(`Delete 3 events matching state cancelled, name ${BULK} that are not processing?`);
+    await poll(() => dialog.textContent()).toContain(`Delete 3 events matching state cancelled, name ${BULK} that are not processing?`);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(await eventsById(sql, ids)).toHaveLength(3);
 
     await bulk.getByRole('button', { name: 'Delete all…' }).click();
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => bulk.getByRole('status').textContent()).toBe('Deleted: 3 events.');
+    await poll(() => bulk.getByRole('status').textContent()).toBe('Deleted: 3 events.');
     expect(await eventsById(sql, ids)).toEqual([]);
     await waitFor('the list to be empty', () => page.getByText('No events match this filter.').isVisible());
     await page.context().close();

@@ -3,7 +3,7 @@
 // Division by zero shown dead with its error and every run, retried and
 // redriven from the page; filters in the URL, and a shared URL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRow, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
+import { eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
 import { call, db, eventsById, registerHandler, runsOf, stack } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -34,12 +34,12 @@ describe('dashboard: events as an operator', () => {
     // Props are checked as they are typed: bad JSON, then a props that does not fit Addition.
     const props = form.getByLabel('Props (JSON)');
     await props.fill('{"x": 2,');
-    await expect.poll(() => form.locator('#props-problems').textContent()).toMatch(/Not valid JSON/);
+    await poll(() => form.locator('#props-problems').textContent()).toMatch(/Not valid JSON/);
     expect(await form.getByRole('button', { name: 'Enqueue' }).isDisabled()).toBe(true);
     await props.fill('{"x": "2", "y": 3}');
-    await expect.poll(() => form.locator('#props-problems').textContent()).toContain('props.x must be a finite number');
+    await poll(() => form.locator('#props-problems').textContent()).toContain('props.x must be a finite number');
     await props.fill('{"x": 2, "y": 3}');
-    await expect.poll(() => form.locator('#props-problems').textContent()).toBe('');
+    await poll(() => form.locator('#props-problems').textContent()).toBe('');
 
     await page.evaluate(() => { (window as any).__sameDocument = true; });
     await form.getByRole('button', { name: 'Enqueue' }).click();
@@ -62,9 +62,9 @@ describe('dashboard: events as an operator', () => {
     const page = await dash.open({ hash: `#/events/${id}` });
     const title = page.getByRole('heading', { level: 1 });
     await title.locator('[data-state="dead"]').waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator('.last-error').textContent()).toContain('Division by zero: 1 / 0 is undefined.');
+    await poll(() => page.locator('.last-error').textContent()).toContain('Division by zero: 1 / 0 is undefined.');
     // Every run: two attempts, both failed, each with its error and worker.
-    await expect.poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
+    await poll(() => page.locator('table.runs tbody tr').count()).toBe(2);
     const runs = await runsOf(sql, id);
     expect(runs.map((r) => r.outcome)).toEqual(['failed', 'failed']);
     const cells = await page.locator('table.runs tbody tr').allTextContents();
@@ -78,16 +78,16 @@ describe('dashboard: events as an operator', () => {
     await page.getByRole('button', { name: 'Retry' }).click();
     await waitFor('two more runs after the retry', async () => (await runsOf(sql, id)).length === 4, 30_000, 100);
     await finalState(id, 'dead');
-    await expect.poll(() => page.locator('table.runs tbody tr').count(), { timeout: 15_000 }).toBe(4);
+    await poll(() => page.locator('table.runs tbody tr').count()).toBe(4);
 
     // Redrive every dead DashDivision, after the confirmation.
     const other = (await call('enqueue', { method: 'POST', json: { name: DIV, props: { x: 2, y: 0 } } })).body.id as number;
     await finalState(other, 'dead');
     await page.getByRole('button', { name: `Redrive all dead ${DIV}` }).click();
     const dialog = page.getByRole('dialog');
-    await expect.poll(() => dialog.textContent()).toContain(`Retry every dead ${DIV} event?`);
+    await poll(() => dialog.textContent()).toContain(`Retry every dead ${DIV} event?`);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await expect.poll(() => page.locator('.actions [role="status"]').textContent()).toBe(`2 dead ${DIV} events queued again.`);
+    await poll(() => page.locator('.actions [role="status"]').textContent()).toBe(`2 dead ${DIV} events queued again.`);
     await waitFor('both redriven events to run twice more', async () => (await runsOf(sql, other)).length === 4 && (await runsOf(sql, id)).length === 6, 30_000, 100);
     await finalState(id, 'dead');
     await finalState(other, 'dead');
@@ -104,7 +104,7 @@ describe('dashboard: events as an operator', () => {
     await page.getByRole('tab', { name: 'succeeded' }).click();
     await page.getByRole('form', { name: 'Filter events' }).getByLabel('Name').fill('Subtraction');
     await page.getByRole('form', { name: 'Filter events' }).getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => new URL(page.url()).hash).toBe('#/events?state=succeeded&name=Subtraction');
+    await poll(() => new URL(page.url()).hash).toBe('#/events?state=succeeded&name=Subtraction');
     await eventRow(page, ids[1]).waitFor();
     const listed = async (p: typeof page) => p.locator('[role="row"][data-event-id]').evaluateAll((rows) =>
       rows.map((r) => [Number(r.getAttribute('data-event-id')), r.getAttribute('data-state'), r.querySelector('.c-name')!.textContent]));

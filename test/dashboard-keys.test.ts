@@ -3,7 +3,7 @@
 // a wrong secret key gets a readable error and changes nothing.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWith, eventRow, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
+import { connectWith, eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
 import { call, db, rowCounts, stack, tokenFor } from './support/queue.ts';
 
 const sql = db();
@@ -41,7 +41,7 @@ describe('dashboard: keys', () => {
     await page.getByRole('heading', { name: new RegExp(`Event ${mine[0]}`) }).waitFor();
     for (const name of ['Cancel', 'Retry', 'Delete', 'Reschedule']) expect(await page.getByRole('button', { name }).count()).toBe(0);
     await page.goto(dash.server.url + `#/events/${theirs}`);
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain(`Event ${theirs} does not exist`);
+    await poll(() => page.getByRole('alert').textContent()).toContain(`Event ${theirs} does not exist`);
     await page.context().close();
   });
 
@@ -65,7 +65,7 @@ describe('dashboard: keys', () => {
     await page.goto(dash.server.url + '#/events');
     await connectWith(page, { key: 'sb_secret_this-is-not-the-projects-key' });
     const alert = page.getByRole('form', { name: 'Connect' }).getByRole('alert');
-    await expect.poll(() => alert.textContent()).toMatch(/^The key was refused: .+/);
+    await poll(() => alert.textContent()).toMatch(/^The key was refused: .+/);
     expect(await page.locator('.who').count()).toBe(0); // not connected: no page, no actions
     expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual([]); // a refused key is not kept
     await screenshot(page, 'keys-wrong-secret');

@@ -129,7 +129,7 @@ function Connected({ conn, onDisconnect }: { conn: Connection; onDisconnect: () 
         )}
         {route.page === 'overview' && <Overview />}
         {route.page === 'events' && <Events params={route.params} />}
-        {route.page === 'event' && <EventDetail id={route.id!} />}
+        {route.page === 'event' && <EventDetail key={route.id} id={route.id!} />}
         {route.page === 'handlers' && <Handlers />}
         {route.page === 'schedules' && <Schedules />}
       </main>

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { REPO_ROOT } from '../../platform/config.ts';
 import type { StackInfo } from '../../platform/stack.ts';
 import { serveDashboard, type DashboardServer } from '../../scripts/dashboard-server.ts';
@@ -29,7 +30,10 @@ export async function startDashboard(stack: StackInfo): Promise<Dashboard> {
     browser, server,
     async open({ key = stack.secretKey, userToken, hash = '#/events', width = 1280 } = {}) {
       const context = await browser.newContext({ viewport: { width, height: 900 } });
+      // A wait that fails says which locator it waited for, before the test's own timeout.
+      context.setDefaultTimeout(30_000);
       const page = await context.newPage();
+      page.on('console', (m) => { if (m.type() === 'error') console.error(`[browser] ${m.text()}`); });
       await page.goto(server.url + hash);
       await connectWith(page, { key, userToken });
       return page;
@@ -57,3 +61,6 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** The events row of `id` (the virtualized list renders rows in view only: a test's event is near the top). */
 export const eventRow = (page: Page, id: number) => page.locator(`[role="row"][data-event-id="${id}"]`);
+
+/** expect.poll with room for a loaded machine (vitest's default gives up after 1 s). */
+export const poll = <T>(probe: () => T | Promise<T>, timeoutMs = 20_000) => expect.poll(probe, { timeout: timeoutMs, interval: 100 });

@@ -39,6 +39,7 @@ export function EventDetail({ id }: { id: number }) {
   return (
     <section aria-labelledby="event-title" className="detail">
       <p><a href={href('/events', { name: e.name })}>← {e.name} events</a></p>
+      {error != null && <ErrorBox error={error} retry={reload} />}
       <h1 id="event-title">Event {e.id} <span className="muted">{e.name}</span> <StateBadge state={e.state} /></h1>
       {canAct && (
         <div className="actions row wrap" aria-label="Actions">
