@@ -38,7 +38,10 @@ describe('dashboard: Realtime drops and comes back', () => {
     const [{ id: waiting }] = await sql<{ id: number }[]>`select id from queue.enqueue('Addition', '{"x": 1, "y": 1}', now() + interval '1 hour')`;
     const page = await dash.open({ key: own.secretKey, hash: '#/events' });
     const live = page.locator('[data-live]');
-    await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 }).catch(async (err) => {
+      await screenshot(page, 'realtime-not-live');
+      throw new Error(`the page never went live: it says "${await live.textContent()}"`, { cause: err });
+    });
     await eventRow(page, waiting).and(page.locator('[data-state="scheduled"]')).waitFor();
     await page.evaluate(() => { (window as any).__sameDocument = true; });
 
@@ -58,7 +61,10 @@ describe('dashboard: Realtime drops and comes back', () => {
     await screenshot(page, 'realtime-down');
 
     await own.startRealtime();
-    await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 });
+    await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 }).catch(async (err) => {
+      await screenshot(page, 'realtime-not-live');
+      throw new Error(`the page never went live: it says "${await live.textContent()}"`, { cause: err });
+    });
     await eventRow(page, waiting).and(page.locator('[data-state="cancelled"]')).waitFor({ timeout: 15_000 });
     await eventRow(page, fresh).and(page.locator('[data-state="succeeded"]')).waitFor({ timeout: 15_000 });
     expect(await live.textContent()).toBe('Live');

@@ -33,7 +33,8 @@ export async function startDashboard(stack: StackInfo): Promise<Dashboard> {
       // A wait that fails says which locator it waited for, before the test's own timeout.
       context.setDefaultTimeout(30_000);
       const page = await context.newPage();
-      page.on('console', (m) => { if (m.type() === 'error') console.error(`[browser] ${m.text()}`); });
+      // The page's own errors, for a failure's log (a refused request is the page's business: it shows it).
+      page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.error(`[browser] ${m.text()}`); });
       await page.goto(server.url + hash);
       await connectWith(page, { key, userToken });
       return page;
