@@ -37,10 +37,18 @@ describe('dashboard: Realtime drops and comes back', () => {
   it('shows it is reconnecting, then what changed meanwhile', { timeout: 120_000 }, async () => {
     const [{ id: waiting }] = await sql<{ id: number }[]>`select id from queue.enqueue('Addition', '{"x": 1, "y": 1}', now() + interval '1 hour')`;
     const page = await dash.open({ key: own.secretKey, hash: '#/events' });
+    const frames: string[] = [];
+    page.on('websocket', (ws) => {
+      frames.push(`open ${ws.url().replace(/apikey=[^&]+/, 'apikey=…')}`);
+      ws.on('framesent', (f) => frames.push(`> ${String(f.payload).slice(0, 200)}`));
+      ws.on('framereceived', (f) => frames.push(`< ${String(f.payload).slice(0, 200)}`));
+      ws.on('socketerror', (e) => frames.push(`error ${e}`));
+      ws.on('close', () => frames.push('close'));
+    });
     const live = page.locator('[data-live]');
     await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 }).catch(async (err) => {
       await screenshot(page, 'realtime-not-live');
-      throw new Error(`the page never went live: it says "${await live.textContent()}"`, { cause: err });
+      throw new Error(`the page never went live: it says "${await live.textContent()}"; its WebSocket:\n${frames.join('\n')}`, { cause: err });
     });
     await eventRow(page, waiting).and(page.locator('[data-state="scheduled"]')).waitFor();
     await page.evaluate(() => { (window as any).__sameDocument = true; });
@@ -63,7 +71,7 @@ describe('dashboard: Realtime drops and comes back', () => {
     await own.startRealtime();
     await page.locator('[data-live="live"]').waitFor({ timeout: 30_000 }).catch(async (err) => {
       await screenshot(page, 'realtime-not-live');
-      throw new Error(`the page never went live: it says "${await live.textContent()}"`, { cause: err });
+      throw new Error(`the page never went live: it says "${await live.textContent()}"; its WebSocket:\n${frames.join('\n')}`, { cause: err });
     });
     await eventRow(page, waiting).and(page.locator('[data-state="cancelled"]')).waitFor({ timeout: 15_000 });
     await eventRow(page, fresh).and(page.locator('[data-state="succeeded"]')).waitFor({ timeout: 15_000 });

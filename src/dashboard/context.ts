@@ -1,5 +1,5 @@
 // What every page gets: the connection (queue SDK, access) and the live stream.
-import { createContext, useContext, useEffect, useState } from 'react';
+import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { Connection } from './connection.ts';
 import type { LiveEvents, LiveStatus } from './live.ts';
 
@@ -18,9 +18,13 @@ export function useSession(): Session {
   return s;
 }
 
-/** The live stream's status and generation (which goes up when it is back after a drop), re-rendering on change. */
+/**
+ * The live stream's status and generation (which goes up when it is back
+ * after a drop), re-rendering on change, including a change that came before
+ * the component subscribed.
+ */
 export function useLiveStatus(live: LiveEvents): { status: LiveStatus; generation: number } {
-  const [, bump] = useState(0);
-  useEffect(() => live.onStatus(() => bump((n) => n + 1)), [live]);
-  return { status: live.status, generation: live.generation };
+  const snapshot = useSyncExternalStore((onChange) => live.onStatus(onChange), () => `${live.status} ${live.generation}`);
+  const [status, generation] = snapshot.split(' ');
+  return { status: status as LiveStatus, generation: Number(generation) };
 }
