@@ -47,7 +47,8 @@ export function buildDashboard(log: (line: string) => void = () => {}): void {
   log('building the dashboard (vite build)…');
   const vite = join(createRequire(import.meta.url).resolve('vite/package.json'), '..', 'bin', 'vite.js');
   const r = spawnSync(process.execPath, [vite, 'build', '--config', join(REPO_ROOT, 'src/dashboard/vite.config.ts')], {
-    cwd: REPO_ROOT, encoding: 'utf8',
+    // Always the production build: under vitest NODE_ENV is 'test', which would give React's development build.
+    cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' },
   });
   if (r.status !== 0) throw new Error(`vite build of the dashboard failed:\n${r.stdout}\n${r.stderr}`);
   writeFileSync(HASH_FILE, hash + '\n');

@@ -100,7 +100,7 @@ const NAV: Array<[Page, string, string]> = [
 
 function Connected({ conn, onDisconnect }: { conn: Connection; onDisconnect: () => void }) {
   const live = useMemo(() => new LiveEvents(conn), [conn]);
-  useEffect(() => () => void live.stop(), [live]);
+  useEffect(() => { live.open(); return () => void live.stop(); }, [live]);
   const { status } = useLiveStatus(live);
   const session: Session = useMemo(() => ({ conn, live, canAct: conn.access === 'operator' }), [conn, live]);
   const route = useRoute();

@@ -20,12 +20,11 @@ export class LiveEvents {
   private frame = 0;
   private unsubscribe?: Unsubscribe;
   private retry?: ReturnType<typeof setTimeout>;
-  private stopped = false;
+  /** Goes up at every open and stop: a subscription of an earlier one is dropped when it resolves. */
+  private session = 0;
   private everLive = false;
 
-  constructor(private readonly conn: Connection) {
-    void this.start();
-  }
+  constructor(private readonly conn: Connection) {}
 
   private setStatus(status: LiveStatus) {
     if (status === 'live' && this.status !== 'live' && this.everLive) this.generation++;
@@ -34,19 +33,26 @@ export class LiveEvents {
     for (const l of this.statusListeners) l();
   }
 
-  private async start() {
+  /** Subscribes (again, after a stop: React's StrictMode mounts effects twice). */
+  open() {
+    void this.start(++this.session);
+  }
+
+  private async start(session: number) {
+    const current = () => session === this.session;
     try {
-      this.unsubscribe = await this.conn.queue.subscribe({}, (change) => this.push(change), {
+      const unsubscribe = await this.conn.queue.subscribe({}, (change) => { if (current()) this.push(change); }, {
         onStatus: (status) => {
-          if (this.stopped) return;
-          this.setStatus(status === 'SUBSCRIBED' ? 'live' : 'reconnecting');
+          if (current()) this.setStatus(status === 'SUBSCRIBED' ? 'live' : 'reconnecting');
         },
       });
+      if (current()) this.unsubscribe = unsubscribe;
+      else await unsubscribe();
     } catch {
       // Realtime could not be reached or refused: try again, the list still works without it.
-      if (this.stopped) return;
+      if (!current()) return;
       this.setStatus('off');
-      this.retry = setTimeout(() => void this.start(), 3000);
+      this.retry = setTimeout(() => void this.start(session), 3000);
     }
   }
 
@@ -71,9 +77,13 @@ export class LiveEvents {
   }
 
   async stop() {
-    this.stopped = true;
+    this.session++;
     clearTimeout(this.retry);
     cancelAnimationFrame(this.frame);
-    await this.unsubscribe?.();
+    this.frame = 0;
+    this.pending = [];
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = undefined;
+    await unsubscribe?.();
   }
 }
