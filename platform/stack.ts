@@ -74,6 +74,9 @@ export interface Stack extends StackInfo {
   startNetWorker(): Promise<void>;
   /** Restarts the Realtime stand-in; its clients reconnect, and get what was committed meanwhile. */
   restartRealtime(): Promise<void>;
+  /** Stops the Realtime stand-in (its clients lose their connection and retry) until startRealtime. */
+  stopRealtime(): Promise<void>;
+  startRealtime(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -253,14 +256,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     };
     // Not enumerable: spreading a Stack leaves plain, serializable StackInfo
     // data (test/support/global-setup.ts hands it to test workers that way).
-    return Object.defineProperty(stack, 'restartRealtime', {
-      enumerable: false,
-      value: async () => {
-        const old = realtime;
-        realtime = undefined;
-        await old?.stop();
-        realtime = await startRealtime(realtimeOptions);
-      },
+    const stopRealtime = async () => {
+      const old = realtime;
+      realtime = undefined;
+      await old?.stop();
+    };
+    const startRealtimeAgain = async () => {
+      realtime ??= await startRealtime(realtimeOptions);
+    };
+    const hidden = (value: () => Promise<void>) => ({ enumerable: false, value });
+    return Object.defineProperties(stack, {
+      restartRealtime: hidden(async () => {
+        await stopRealtime();
+        await startRealtimeAgain();
+      }),
+      stopRealtime: hidden(stopRealtime),
+      startRealtime: hidden(startRealtimeAgain),
     }) as Stack;
   } catch (err) {
     await stopAll();

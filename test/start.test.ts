@@ -68,13 +68,25 @@ describe('npm start', () => {
   it('prints the URLs and keys, runs the queue, stops everything on Ctrl-C and keeps the data', { timeout: 300_000 }, async () => {
     const apiPort = await freePort();
     const dbPort = await freePort();
-    env = { ...process.env, SUPAQUEUE_STATE_DIR: stateDir, SUPAQUEUE_API_PORT: String(apiPort), SUPAQUEUE_DB_PORT: String(dbPort) };
+    const dashboardPort = await freePort();
+    env = {
+      ...process.env, SUPAQUEUE_STATE_DIR: stateDir, SUPAQUEUE_API_PORT: String(apiPort), SUPAQUEUE_DB_PORT: String(dbPort),
+      SUPAQUEUE_DASHBOARD_PORT: String(dashboardPort),
+    };
 
     const first = await npmStart();
     expect(first.out).toContain(`API URL: http://127.0.0.1:${apiPort}`);
     expect(first.out).toContain(`DB URL: postgresql://postgres:postgres@127.0.0.1:${dbPort}/postgres`);
     const serviceKey = /service_role key: (\S+)/.exec(first.out)![1];
     expect(/anon key: (\S+)/.exec(first.out)![1]).toMatch(/^eyJ/);
+    // The dashboard is served beside it, pointed at this stack (test/dashboard-*.test.ts drive it in a browser).
+    expect(first.out).toContain(`Dashboard URL: http://127.0.0.1:${dashboardPort}/`);
+    const page = await fetch(`http://127.0.0.1:${dashboardPort}/`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<div id="root">');
+    expect(await (await fetch(`http://127.0.0.1:${dashboardPort}/config.json`)).json()).toEqual({
+      url: `http://127.0.0.1:${apiPort}`, publishableKey: expect.stringMatching(/^sb_publishable_/),
+    });
 
     // The printed key works with an unmodified supabase-js client; the seed registered Addition.
     const supabase = createClient(`http://127.0.0.1:${apiPort}`, serviceKey, { realtime: { transport: WebSocket as any } });

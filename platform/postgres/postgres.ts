@@ -18,10 +18,11 @@ const PACKAGES: Array<[pkg: string, file: string]> = [
   [`postgresql-${PG_VERSION}-wal2json`, `/usr/lib/postgresql/${PG_VERSION}/lib/wal2json.so`],
 ];
 
-/** What the test suite needs on top: pgTAP and pg_prove. */
+/** What the test suite needs on top: pgTAP and pg_prove, and Chromium for the dashboard's browser tests. */
 export const TEST_PACKAGES: Array<[pkg: string, file: string]> = [
   [`postgresql-${PG_VERSION}-pgtap`, `${SHAREDIR}/extension/pgtap.control`],
   ['libtap-parser-sourcehandler-pgtap-perl', '/usr/bin/pg_prove'],
+  ['chromium', '/usr/bin/chromium'],
 ];
 
 export const isRoot = () => process.getuid?.() === 0;

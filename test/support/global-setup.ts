@@ -10,6 +10,7 @@ import type { TestProject } from 'vitest/node';
 import { startStack, type StackInfo } from '../../platform/stack.ts';
 import { freePort } from '../../platform/ports.ts';
 import { ensurePackages, TEST_PACKAGES } from '../../platform/postgres/postgres.ts';
+import { ensureDashboardBuild } from '../../scripts/dashboard-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,6 +21,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   // A fresh machine has none of it: install what the stack and the pgTAP suites need, as npm start does.
   ensurePackages((line) => console.error(line), TEST_PACKAGES);
+  // The browser tests serve dist/dashboard: build it when its sources changed since the last build.
+  ensureDashboardBuild((line) => console.error(line));
   const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-test-'));
   chmodSync(stateDir, 0o755); // the postgres OS user keeps its cluster inside
   // startStack stops whatever it started when it fails; after that, a failure here must stop the stack too.

@@ -1,0 +1,31 @@
+// A small time-series chart (uPlot): one line, time on the x axis.
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+
+export function Chart({ title, times, values, color, format }: {
+  title: string; times: number[]; values: number[]; color: string; format?: (v: number) => string;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  useEffect(() => {
+    const el = box.current!;
+    const width = () => Math.max(200, el.clientWidth);
+    plot.current = new uPlot({
+      width: width(), height: 120, legend: { show: false }, cursor: { show: true },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      axes: [{ size: 28 }, { size: 44, values: (_u, ticks) => ticks.map((t) => (format ? format(t) : String(t))) }],
+      series: [{}, { label: title, stroke: color, width: 2, fill: `${color}22` }],
+    }, [[], []], el);
+    const resize = new ResizeObserver(() => plot.current?.setSize({ width: width(), height: 120 }));
+    resize.observe(el);
+    return () => { resize.disconnect(); plot.current?.destroy(); plot.current = null; };
+  }, [title, color, format]);
+  useEffect(() => { plot.current?.setData([times.map((t) => t / 1000), values]); }, [times, values]);
+  const last = values[values.length - 1];
+  return (
+    <figure className="chart">
+      <figcaption>{title}: <strong>{last === undefined ? '—' : format ? format(last) : last}</strong></figcaption>
+      <div ref={box} role="img" aria-label={`${title} over the last hour`} />
+    </figure>
+  );
+}

@@ -1,0 +1,2 @@
+// Vite's CSS imports, for the typecheck (tsc -p .).
+declare module '*.css';

@@ -1,0 +1,121 @@
+// Overview: counts per state and per name (problem names first: dead,
+// failing, oldest due), and small charts of runs per minute, failures and
+// the oldest due age over the last hour. GET /events/stats answers the
+// present; the page samples it every 10 s and keeps the last hour of samples
+// in session storage, so the charts cover the last hour this tab has seen.
+import { useEffect, useState } from 'react';
+import { EVENT_STATES, type StatsRow } from '../../sdk/index.ts';
+import { useSession } from '../context.ts';
+import { href } from '../router.ts';
+import { Chart } from '../components/Chart.tsx';
+import { duration, ErrorBox, Empty, Loading } from '../components/ui.tsx';
+
+const SAMPLE_MS = 10_000;
+const HOUR = 3_600_000;
+const HISTORY_KEY = 'supaqueue.dashboard.stats-history';
+/** No run in the last 5 minutes while an event has been due this long: the tick or kicks are not running. */
+const STALL_MS = 60_000;
+
+interface Sample { at: number; runsPerMinute: number; failures: number; oldestDueMs: number }
+
+function loadHistory(): Sample[] {
+  try {
+    return (JSON.parse(sessionStorage.getItem(HISTORY_KEY) ?? '[]') as Sample[]).filter((s) => s.at > Date.now() - HOUR);
+  } catch {
+    return [];
+  }
+}
+
+/** Problem names first: dead, then failing, then the oldest due; then by name. */
+export function byProblem(a: StatsRow, b: StatsRow): number {
+  return b.dead - a.dead || b.failures_last_5_minutes - a.failures_last_5_minutes ||
+    (b.oldest_due_age_ms ?? -1) - (a.oldest_due_age_ms ?? -1) || a.name.localeCompare(b.name);
+}
+
+export function Overview() {
+  const { conn, canAct } = useSession();
+  const [stats, setStats] = useState<StatsRow[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [history, setHistory] = useState<Sample[]>(loadHistory);
+
+  useEffect(() => {
+    if (!canAct) return;
+    let stopped = false;
+    const sample = async () => {
+      try {
+        const rows = await conn.queue.stats();
+        if (stopped) return;
+        setStats(rows);
+        setError(null);
+        setHistory((h) => {
+          const next = [...h.filter((s) => s.at > Date.now() - HOUR), {
+            at: Date.now(),
+            runsPerMinute: rows.reduce((n, r) => n + r.runs_last_minute, 0),
+            failures: rows.reduce((n, r) => n + r.failures_last_5_minutes, 0),
+            oldestDueMs: Math.max(0, ...rows.map((r) => r.oldest_due_age_ms ?? 0)),
+          }];
+          sessionStorage.setItem(HISTORY_KEY, JSON.stringify(next));
+          return next;
+        });
+      } catch (err) {
+        if (!stopped) setError(err);
+      }
+    };
+    void sample();
+    const timer = setInterval(sample, SAMPLE_MS);
+    return () => { stopped = true; clearInterval(timer); };
+  }, [conn, canAct]);
+
+  if (!canAct) {
+    return (
+      <section><h1>Overview</h1>
+        <Empty>The overview counts every user's events: it needs the secret key. <a href={href('/events')}>Your events</a> are listed on the Events page.</Empty>
+      </section>
+    );
+  }
+  if (error != null && !stats) return <ErrorBox error={error} />;
+  if (!stats) return <Loading what="stats" />;
+  const rows = [...stats].sort(byProblem);
+  const total = (s: (typeof EVENT_STATES)[number]) => stats.reduce((n, r) => n + r[s], 0);
+  const recentRuns = stats.reduce((n, r) => n + r.runs_last_5_minutes, 0);
+  const oldestDue = Math.max(0, ...stats.map((r) => r.oldest_due_age_ms ?? 0));
+  const times = history.map((s) => s.at);
+  return (
+    <section aria-labelledby="overview-title">
+      <h1 id="overview-title">Overview</h1>
+      {error != null && <ErrorBox error={error} />}
+      {recentRuns === 0 && oldestDue > STALL_MS && (
+        <div className="warning" role="alert">
+          Nothing has dispatched in the last 5 minutes while an event has been due for {duration(oldestDue)}: the tick (pg_cron job queue-tick) or kicks are not running.
+        </div>
+      )}
+      <ul className="totals" aria-label="Events per state">
+        {EVENT_STATES.map((s) => (
+          <li key={s}><a href={href('/events', { state: s })}><span className={`badge badge-${s}`}>{s}</span> <strong data-total={s}>{total(s)}</strong></a></li>
+        ))}
+      </ul>
+      <div className="charts">
+        <Chart title="Runs per minute" times={times} values={history.map((s) => s.runsPerMinute)} color="#2f7de1" />
+        <Chart title="Failures (last 5 min)" times={times} values={history.map((s) => s.failures)} color="#d64545" />
+        <Chart title="Oldest due" times={times} values={history.map((s) => s.oldestDueMs)} color="#c98a00" format={duration} />
+      </div>
+      {rows.length === 0 ? <Empty>No events yet.</Empty> : (
+        <div className="table-wrap">
+          <table className="stats">
+            <caption>Per event name, problems first</caption>
+            <thead><tr><th>name</th>{EVENT_STATES.map((s) => <th key={s}>{s}</th>)}<th>oldest due</th><th>runs / 5 min</th><th>failures / 5 min</th></tr></thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={r.name} data-name={r.name} className={r.dead || r.failures_last_5_minutes ? 'problem' : undefined}>
+                  <th scope="row"><a href={href('/events', { name: r.name })}>{r.name}</a></th>
+                  {EVENT_STATES.map((s) => <td key={s}>{r[s] ? <a href={href('/events', { name: r.name, state: s })}>{r[s]}</a> : 0}</td>)}
+                  <td>{duration(r.oldest_due_age_ms)}</td><td>{r.runs_last_5_minutes}</td><td>{r.failures_last_5_minutes}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
