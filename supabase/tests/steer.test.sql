@@ -1,5 +1,5 @@
 -- reschedule, delete_event and the bulk verbs (cancel_many, retry_many,
--- delete_many): which states each takes (_allows), what they change, their
+-- delete_many): which states each takes (_verb_states), what they change, their
 -- batches and dry runs, and owner scoping.
 begin;
 \ir helpers/queue_tests.psql
