@@ -88,13 +88,18 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
    */
   const loop = (async () => {
     let failures = 0;
+    let skippedAt = 0;
     while (!stopping) {
       let more = false;
       let batch: Batch | undefined;
       try {
         const noOne = () => registry.subscribers().length === 0;
         if (gate.isOpen() && noOne()) {
-          await reader.skipToNow(noOne);
+          // Each advance decodes the WAL again from the slot's restart point: once a second is enough to bound it.
+          if (Date.now() - skippedAt >= 1000) {
+            await reader.skipToNow(noOne);
+            skippedAt = Date.now();
+          }
         } else if (gate.isOpen()) {
           batch = await reader.peek();
           if (batch.changes.length) await deliver(sql, batch.changes, registry.subscribers());
