@@ -121,6 +121,19 @@ describe('postgres_changes', () => {
     });
   }
 
+  it('sends a new subscriber only what commits after it joined, as hosted does', async () => {
+    const before = await enqueue({ name: 'Addition', props: { x: 1, y: 0 }, delay_ms: 3_600_000 });
+    await sleep(200);
+    const sb = keyClient();
+    const channel = sb.channel('joined-late');
+    const got = changes(channel);
+    await subscribed(channel);
+    const after = await enqueue({ name: 'Addition', props: { x: 2, y: 0 }, delay_ms: 3_600_000 });
+    await until(() => of(got, after).length > 0, 'the change after the join');
+    await sleep(300); // one more poll, for a change it must not get
+    expect(of(got, before)).toEqual([]);
+  });
+
   it('sends a filtered binding only the rows its filter matches (eq, neq, lt, lte, gt, gte, in)', async () => {
     const sb = keyClient();
     const channel = sb.channel('filters');

@@ -68,7 +68,10 @@ export async function join(
     return null;
   }
   channel.rawBindings = raws;
-  if ('bindings' in result) channel.bindings = result.bindings;
+  if ('bindings' in result) {
+    if (result.bindings.length) await ctx.firstSubscriber();
+    channel.bindings = result.bindings;
+  }
   ctx.registry.add(channel);
   // Every param gets its id, even when the subscription failed (Realtime's reply is built before it subscribes).
   reply('ok', { postgres_changes: raws.map((raw) => ({ ...(raw as object), id: bindingId(raw) })) });

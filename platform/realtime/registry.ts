@@ -51,4 +51,10 @@ export interface Context {
   registry: Registry;
   presence: Presence;
   log(line: string): void;
+  /**
+   * Before the first postgres_changes subscriber (outside a restart's
+   * rejoin): confirms the changes no one was there to receive, so it gets
+   * only what commits after it joined, as on hosted.
+   */
+  firstSubscriber(): Promise<void>;
 }

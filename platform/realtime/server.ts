@@ -62,9 +62,14 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
   const connections = new Set<Connection>();
   let gate: ResumeGate | undefined;
   const registry = new Registry(() => gate?.changed());
-  const ctx: Context = { sql, jwtSecret: opts.jwtSecret, publication: opts.publication ?? 'supabase_realtime', registry, presence: new Presence(), log };
+  const publication = opts.publication ?? 'supabase_realtime';
+  const reader = new WalReader(sql, opts.slotName ?? 'supabase_realtime_local', publication);
+  const noOne = () => registry.subscribers().length === 0;
+  const ctx: Context = {
+    sql, jwtSecret: opts.jwtSecret, publication, registry, presence: new Presence(), log,
+    firstSubscriber: async () => { if (gate?.isOpen() && noOne()) await reader.skipToNow(noOne); },
+  };
   gate = new ResumeGate(opts.stateFile, opts.resumeGraceMs ?? 10_000, () => registry.resumeKeys());
-  const reader = new WalReader(sql, opts.slotName ?? 'supabase_realtime_local', ctx.publication);
   try {
     await reader.ensureSlot();
   } catch (err) {
@@ -93,7 +98,6 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
       let more = false;
       let batch: Batch | undefined;
       try {
-        const noOne = () => registry.subscribers().length === 0;
         if (gate.isOpen() && noOne()) {
           // Each advance decodes the WAL again from the slot's restart point: once a second is enough to bound it.
           if (Date.now() - skippedAt >= 1000) {

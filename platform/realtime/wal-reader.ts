@@ -157,7 +157,19 @@ export class WalReader {
    */
   async skipToNow(stillNoOne: () => boolean): Promise<void> {
     const [{ lsn }] = await this.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
-    if (stillNoOne()) await this.advance(lsn);
+    // The poll loop and a joining subscriber may both skip: the slot is busy
+    // for a moment, or already past `lsn` (Postgres refuses to go back).
+    for (let attempt = 1; stillNoOne(); attempt++) {
+      try {
+        await this.advance(lsn);
+        return;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (/minimum is/.test(message)) return;
+        if (!/is active for PID/.test(message) || attempt === 20) throw err;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
   }
 
   /** Confirms everything up to `lsn` (a commit end), so it is never read again. */
