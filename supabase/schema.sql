@@ -756,10 +756,10 @@ CREATE FUNCTION queue.cancel_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uui
     AS $$ select * from queue._bulk('cancel', p_filter, p_owner, p_dry_run) $$;
 
 --
--- Name: claim(text, integer); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: claim(text, integer, boolean); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue.claim(p_worker text, p_limit integer DEFAULT 100) RETURNS SETOF queue._claimed
+CREATE FUNCTION queue.claim(p_worker text, p_limit integer DEFAULT 100, p_delivered boolean DEFAULT false) RETURNS SETOF queue._claimed
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -835,8 +835,8 @@ begin
     returning e.*
   ),
   runs as (
-    insert into queue.runs (event_id, name, attempt, worker)
-    select c.id, c.name, c.attempts, p_worker from claimed c
+    insert into queue.runs (event_id, name, attempt, worker, delivered_at)
+    select c.id, c.name, c.attempts, p_worker, case when p_delivered then clock_timestamp() end from claimed c
     returning queue.runs.id as run_id, queue.runs.event_id
   )
   select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.lease_until, c.owner,

@@ -105,9 +105,10 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
       const cap = room === 'taper' ? taperSize : maxInFlight;
       const want = Math.min(cap - runner.inFlight, room === 'taper' ? taperSize : claimSize);
       if (want <= 0) return { got: 0, full: false };
-      const rows = await claim(sql, worker, want);
+      // Claimed to run here: delivered at once, no first heartbeat.
+      const rows = await claim(sql, worker, want, { delivered: true });
       claimed += rows.length;
-      if (rows.length) await runner.start(rows);
+      if (rows.length) await runner.start(rows, { delivered: true });
       return { got: rows.length, full: rows.length === want };
     };
 

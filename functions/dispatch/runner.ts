@@ -28,8 +28,12 @@ export type Settled = Awaited<ReturnType<typeof settle>>;
 export interface Runner {
   /** Attempts started and not yet settled. */
   readonly inFlight: number;
-  /** Confirms and starts `rows`; resolves once their handlers started (or the rows were dropped as gone). */
-  start(rows: Claimed[]): Promise<number>;
+  /**
+   * Confirms and starts `rows`; resolves once their handlers started (or the
+   * rows were dropped as gone). `delivered`: claimed by this dispatcher with
+   * claim's `delivered`, so there is nothing to confirm.
+   */
+  start(rows: Claimed[], opts?: { delivered?: boolean }): Promise<number>;
   /** Waits for every started attempt and records all outcomes. */
   idle(): Promise<void>;
   /** Hands back every attempt still running (the worker is shutting down); their handlers are stopped. */
@@ -112,12 +116,14 @@ export function createRunner(opts: RunnerOptions): Runner {
     get settled() { return settledCount; },
     get dropped() { return dropped; },
 
-    async start(rows) {
+    async start(rows, { delivered = false } = {}) {
       if (rows.length === 0) return 0;
       starting += rows.length;
       let live: Map<number, string>;
       try {
-        live = await heartbeat(sql, rows.map((r) => r.run_id));
+        live = delivered
+          ? new Map(rows.map((r) => [r.run_id, 'running']))
+          : await heartbeat(sql, rows.map((r) => r.run_id));
       } finally {
         starting -= rows.length;
       }

@@ -172,8 +172,9 @@ export async function bulk(sql: Sql, verb: BulkVerb, { filter, dry_run }: BulkIn
   return row;
 }
 
-export async function claim(sql: Sql, worker: string, limit: number): Promise<Claimed[]> {
-  return sql<Claimed[]>`select * from queue.claim(${worker}::text, ${limit}::integer)`;
+/** Claims up to `limit` due events; `delivered`: the caller runs them itself (a drainer), so no first heartbeat is needed. */
+export async function claim(sql: Sql, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
+  return sql<Claimed[]>`select * from queue.claim(${worker}::text, ${limit}::integer, ${delivered}::boolean)`;
 }
 
 export async function heartbeat(sql: Sql, runIds: number[]): Promise<Map<number, HeartbeatStatus>> {

@@ -19,10 +19,12 @@ create type queue._claimed as (
   timeout_ms integer
 );
 
--- queue.claim(worker text, limit integer) -> setof queue._claimed
+-- queue.claim(worker text, limit integer, delivered boolean) -> setof queue._claimed
 -- Takes up to `p_limit` due events, highest priority first (ties: earlier
 -- run_at, then lower id), moves them to 'processing' under a lease and opens
--- a run for each attempt.
+-- a run for each attempt. `p_delivered`: the caller is the dispatcher that
+-- runs them (a drainer), so the runs are delivered now and need no first
+-- heartbeat; the tick, whose batch pg_net delivers later, leaves it false.
 --
 -- Locking: events are taken FOR UPDATE SKIP LOCKED, so concurrent claimers
 -- never block each other and never receive the same event (the unique index
@@ -34,7 +36,7 @@ create type queue._claimed as (
 -- Also promotes scheduled events whose run_at has come (bounded, SKIP LOCKED).
 -- Events whose handler is missing or disabled are left queued.
 -- Raises 22023 for a limit outside 1..1000.
-create function queue.claim(p_worker text, p_limit integer default 100)
+create function queue.claim(p_worker text, p_limit integer default 100, p_delivered boolean default false)
 returns setof queue._claimed
 language plpgsql
 set search_path = ''
@@ -111,8 +113,8 @@ begin
     returning e.*
   ),
   runs as (
-    insert into queue.runs (event_id, name, attempt, worker)
-    select c.id, c.name, c.attempts, p_worker from claimed c
+    insert into queue.runs (event_id, name, attempt, worker, delivered_at)
+    select c.id, c.name, c.attempts, p_worker, case when p_delivered then clock_timestamp() end from claimed c
     returning queue.runs.id as run_id, queue.runs.event_id
   )
   select c.id, r.run_id, c.name, c.props, c.attempts, c.priority, c.run_at, c.lease_until, c.owner,

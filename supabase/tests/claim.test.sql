@@ -1,7 +1,7 @@
 -- claim: due events only, highest priority first, within limits, under a lease.
 begin;
 \ir helpers/queue_tests.psql
-select plan(10);
+select plan(12);
 select queue_tests.reset();
 insert into queue.handlers (name, kind, target, timeout_ms) values ('TapClaim', 'code', 'Addition', 1000);
 insert into queue.handlers (name, kind, target, enabled) values ('TapOff', 'code', 'Addition', false);
@@ -36,6 +36,12 @@ select results_eq(
   format('select outcome::text, attempt, worker from queue.runs where event_id = %s', :due_id),
   $$values ('running', 1, 'tap-worker')$$,
   'opens one running run for the attempt');
+select is((select delivered_at from queue.runs where event_id = :due_id), null,
+  'leaves the run undelivered by default: the tick''s batch is delivered later, by its first heartbeat');
+select id as drained_id from queue.enqueue('TapClaim', '{"x": 3}') \gset
+select run_id as drained_run from queue.claim('tap-drainer', 1000, true) where id = :drained_id \gset
+select isnt((select delivered_at from queue.runs where id = :drained_run), null,
+  'delivered = true: a drainer runs what it claims, so its runs are delivered at once');
 select throws_ok($$select * from queue.claim('tap-worker', 0)$$, '22023', 'claim limit must be between 1 and 1000.',
   'refuses a limit outside 1..1000');
 select * from finish();
