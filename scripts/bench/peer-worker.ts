@@ -2,7 +2,7 @@
 //   node --import tsx peer-worker.ts <graphile|pgboss> <database url> <options json>
 // Runs the same trivial handler as supaqueue's bench (x + y). A pickup
 // sample (payload.p) reports its handler start to the parent over IPC.
-import { run } from 'graphile-worker';
+import { Logger, run } from 'graphile-worker';
 import { PgBoss } from 'pg-boss';
 import { QUEUE } from './peers.ts';
 import { wallMs } from './util.ts';
@@ -20,7 +20,7 @@ const handle = (payload: Payload) => {
 let stop: () => Promise<void>;
 if (kind === 'graphile') {
   const runner = await run({
-    connectionString: url, noHandleSignals: true, logger: undefined,
+    connectionString: url, noHandleSignals: true, logger: new Logger(() => () => {}), // quiet: its info lines would flood the table
     taskList: { [QUEUE]: async (payload) => { handle(payload as Payload); } },
     ...options,
   });

@@ -4,7 +4,7 @@
 // in its own Deno process. This process enqueues and watches the database.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import { PgBoss } from 'pg-boss';
 import postgres from 'postgres';
 import { sizes } from './sizes.ts';
@@ -79,7 +79,7 @@ export async function startPeer(config: PeerConfig, serverUrl: string): Promise<
   let graphile: WorkerUtils | undefined;
   let boss: PgBoss | undefined;
   if (config.kind === 'graphile') {
-    graphile = await makeWorkerUtils({ connectionString: url });
+    graphile = await makeWorkerUtils({ connectionString: url, logger: new Logger(() => () => {}) });
   } else {
     boss = new PgBoss({ connectionString: url, supervise: false, schedule: false, createSchema: false, migrate: false });
     boss.on('error', (err) => console.error(`pg-boss (producer): ${err}`));
