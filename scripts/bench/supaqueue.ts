@@ -79,7 +79,7 @@ export async function startSupaqueue() {
     return { enqueue: n / ((enqueued - started) / 1000), processed: n / ((done - started) / 1000) };
   }
 
-  /** Enqueue commit -> handler start (the run's delivered_at: the first heartbeat, which commits right before the handler is called). */
+  /** Enqueue commit -> handler start, as the run's delivered_at: set by the drainer's claim, whose answer the runner acts on at once (it reads a few hundred microseconds early: the claim's answer is still on its way). */
   async function pickupOne(i: number): Promise<number> {
     const [{ id }] = await sql`select id from queue.enqueue('BenchPickup', ${sql.json({ x: i, y: 1 })}::jsonb)`;
     const committed = wallMs();
