@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { PEERS, startPeer, type PeerRun } from './bench/peers.ts';
 import { quick, sizes } from './bench/sizes.ts';
+import { dashboardRun } from './bench/dashboard.ts';
 import { startSupaqueue } from './bench/supaqueue.ts';
 import { markdownTable, printTable } from './bench/table.ts';
 import { rows, type Results } from './bench/targets.ts';
@@ -65,6 +66,8 @@ async function main() {
 
     step('Realtime at throughput');
     const realtime = await ours.realtime(sizes.throughputEvents);
+    step('dashboard, events page');
+    const dashboard = await dashboardRun(ours.stack, ours.sql, sizes.dashboard);
     step(`${sizes.longRunEvents.toLocaleString('en-US')}-event run`);
     const long = await ours.longRun(sizes.longRunEvents);
     step(`inserting ${sizes.backlogEvents.toLocaleString('en-US')} queued events, then waiting for Realtime to read past them`);
@@ -76,7 +79,7 @@ async function main() {
     for (let r = 0; r < sizes.repeats; r++) backlogThroughput.push(await ours.throughput(sizes.throughputEvents));
 
     const table = rows({
-      ours: { throughput, backlogThroughput, pickupWarm, pickupCold, singleEnqueue, claimEmpty, claimBacklog, long, realtime },
+      ours: { throughput, backlogThroughput, pickupWarm, pickupCold, singleEnqueue, claimEmpty, claimBacklog, long, realtime, dashboard },
       peers: peerResults,
     });
     console.log();

@@ -12,6 +12,17 @@ import { createRequire } from 'node:module';
 import { extname, join, normalize, relative, sep } from 'node:path';
 import { REPO_ROOT } from '../platform/config.ts';
 
+/**
+ * How the browser tests and the bench start Debian's Chromium (playwright-core):
+ * headless, as root, and with no background networking, which this
+ * machine's closed network would refuse over and over.
+ */
+export const CHROMIUM_OPTIONS = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+};
+
 export const DASHBOARD_DIR = join(REPO_ROOT, 'dist', 'dashboard');
 /** Studio's port in `supabase start`: the dashboard takes it locally. */
 export const DASHBOARD_PORT = 54323;

@@ -21,6 +21,8 @@ const FULL = {
   backlogEvents: 1_000_000,
   /** queue.claim(100) calls per table state. */
   claimRounds: 20,
+  /** The dashboard's events page: events in the table, then new ones a second streaming in, for how long. */
+  dashboard: { events: 10_000, rate: 500, seconds: 10 },
 };
 
 export type Sizes = typeof FULL;
@@ -28,6 +30,7 @@ export type Sizes = typeof FULL;
 const QUICK: Sizes = {
   throughputEvents: 5000, repeats: 3, pickupSamples: 50, pollingPickupSamples: 10, coldSamples: 4,
   singleEnqueues: 500, longRunEvents: 10_000, backlogEvents: 100_000, claimRounds: 10,
+  dashboard: { events: 10_000, rate: 500, seconds: 4 },
 };
 
 export const quick = process.argv.includes('--quick') || process.env.SUPAQUEUE_BENCH_QUICK === '1';

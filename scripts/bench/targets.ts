@@ -1,6 +1,7 @@
 // The bench's table: every measure once, with how each system's figure is
 // read from the results, the ratio, and the target with its check. The
 // printer (table.ts) only lays these rows out.
+import type { DashboardRun } from './dashboard.ts';
 import type { LongRun, RealtimeRun } from './supaqueue.ts';
 import { PEERS } from './peers.ts';
 import { sizes } from './sizes.ts';
@@ -17,6 +18,7 @@ export interface Results {
     claimBacklog: number[];
     long: LongRun;
     realtime: RealtimeRun;
+    dashboard: DashboardRun;
   };
   peers: Record<string, { throughput: Throughput[]; pickup: number[] }>;
 }
@@ -126,6 +128,19 @@ export function rows(r: Results): Row[] {
     {
       measure: 'Realtime: commit → callback lag of those changes',
       ours: `p50 ${ms(pct(rt.lags, 50))}, p99 ${ms(rtP99)}`, peers: {}, ratio: '', target: 'p99 ≤ 500 ms', pass: rtP99 <= 500,
+    },
+    {
+      measure: `dashboard: events page with ${n(o.dashboard.events)} events, opened → first page of rows on screen`,
+      ours: ms(o.dashboard.renderMs), peers: {}, ratio: '', target: '< 1,000 ms', pass: o.dashboard.renderMs < 1000,
+    },
+    {
+      measure: `dashboard: frame time while ${n(o.dashboard.rate)} new events a second stream in (${n(o.dashboard.streamed)} in all)`,
+      ours: `p50 ${ms(pct(o.dashboard.frames, 50))}, p99 ${ms(pct(o.dashboard.frames, 99))}, max ${ms(Math.max(...o.dashboard.frames))}`,
+      peers: {}, ratio: '', target: 'reported', pass: null,
+    },
+    {
+      measure: 'dashboard: the stream\'s last insert → its row on screen',
+      ours: ms(o.dashboard.catchUpMs), peers: {}, ratio: '', target: '< 1,000 ms (keeps up)', pass: o.dashboard.catchUpMs < 1000,
     },
   ];
 }

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { REPO_ROOT } from '../../platform/config.ts';
 import type { StackInfo } from '../../platform/stack.ts';
-import { serveDashboard, type DashboardServer } from '../../scripts/dashboard-server.ts';
+import { CHROMIUM_OPTIONS, serveDashboard, type DashboardServer } from '../../scripts/dashboard-server.ts';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'dashboard');
 
@@ -22,10 +22,7 @@ export interface Dashboard {
 /** Starts Chromium and a dashboard server pointed at `stack`. */
 export async function startDashboard(stack: StackInfo): Promise<Dashboard> {
   const server = await serveDashboard({ url: stack.apiUrl, publishableKey: stack.publishableKey }, 0);
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await chromium.launch(CHROMIUM_OPTIONS);
   return {
     browser, server,
     async open({ key = stack.secretKey, userToken, hash = '#/events', width = 1280 } = {}) {
