@@ -527,6 +527,15 @@ CREATE FUNCTION queue._in_filter(p_event queue.events, p_filter jsonb, p_owner u
 $$;
 
 --
+-- Name: _is_failure(queue.run_outcome); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._is_failure(p_outcome queue.run_outcome) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select p_outcome in ('failed', 'timed_out', 'lost') $$;
+
+--
 -- Name: _kick_horizon(); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -2006,7 +2015,7 @@ CREATE VIEW queue.stats WITH (security_invoker='true') AS
          SELECT r_1.name,
             count(*) FILTER (WHERE (r_1.started_at > (now() - '00:01:00'::interval))) AS runs_last_minute,
             count(*) FILTER (WHERE (r_1.started_at > (now() - '00:05:00'::interval))) AS runs_last_5_minutes,
-            count(*) FILTER (WHERE ((r_1.started_at > (now() - '00:05:00'::interval)) AND (r_1.outcome = ANY (ARRAY['failed'::queue.run_outcome, 'timed_out'::queue.run_outcome, 'lost'::queue.run_outcome])))) AS failures_last_5_minutes
+            count(*) FILTER (WHERE ((r_1.started_at > (now() - '00:05:00'::interval)) AND queue._is_failure(r_1.outcome))) AS failures_last_5_minutes
            FROM queue.runs r_1
           WHERE (r_1.started_at > (now() - '00:05:00'::interval))
           GROUP BY r_1.name
@@ -2032,6 +2041,25 @@ CREATE VIEW queue.stats WITH (security_invoker='true') AS
 --
 
 COMMENT ON VIEW queue.stats IS 'Per event name: counts per state, oldest due event age, recent runs and failures.';
+
+--
+-- Name: stats_by_minute; Type: VIEW; Schema: queue; Owner: -
+--
+
+CREATE VIEW queue.stats_by_minute WITH (security_invoker='true') AS
+ SELECT m.minute,
+    count(r.id) AS runs,
+    count(r.id) FILTER (WHERE queue._is_failure(r.outcome)) AS failures
+   FROM (generate_series((date_trunc('minute'::text, now()) - '00:59:00'::interval), date_trunc('minute'::text, now()), '00:01:00'::interval) m(minute)
+     LEFT JOIN queue.runs r ON (((r.started_at >= m.minute) AND (r.started_at < (m.minute + '00:01:00'::interval)))))
+  GROUP BY m.minute
+  ORDER BY m.minute;
+
+--
+-- Name: VIEW stats_by_minute; Type: COMMENT; Schema: queue; Owner: -
+--
+
+COMMENT ON VIEW queue.stats_by_minute IS 'The last hour, per minute: attempts started and failed, over every name.';
 
 --
 -- Name: _drainer _drainer_pkey; Type: CONSTRAINT; Schema: queue; Owner: -

@@ -8,7 +8,7 @@
 //   no / garbage / forged / expired credentials        401 unauthorized, everywhere
 //   publishable key, legacy anon key (role anon)       403 forbidden, everywhere
 //   a signed-in user's access token (authenticated)    enqueue and events (own events only); 403 on
-//                                                      events/stats, handlers, schedules, dispatch
+//                                                      events/stats(/minutes), handlers, schedules, dispatch
 //   secret key, legacy service_role key                every route
 import { randomUUID } from 'node:crypto';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
@@ -113,6 +113,7 @@ const routes: Route[] = [
     label: `POST events/${verb}`, who: 'user', ok: 200, make: async () => ({ path: `events/${verb}`, method: 'POST', json: { name: uniq() } }),
   })),
   { label: 'GET events/stats', who: 'service', ok: 200, make: async () => ({ path: 'events/stats', method: 'GET' }) },
+  { label: 'GET events/stats/minutes', who: 'service', ok: 200, make: async () => ({ path: 'events/stats/minutes', method: 'GET' }) },
   { label: 'GET handlers', who: 'service', ok: 200, make: async () => ({ path: 'handlers', method: 'GET' }) },
   {
     label: 'POST handlers', who: 'service', ok: 201,
@@ -286,6 +287,7 @@ describe('supabase-js and the SDK with each key', () => {
       expect((await queue.delete(event.id)).id).toBe(event.id);
       expect(await queue.redrive(uniq())).toBe(0);
       expect(Array.isArray(await queue.stats())).toBe(true);
+      expect(await queue.statsByMinute()).toHaveLength(60);
       const name = uniq();
       await queue.handlers.create({ name, kind: 'code', target: 'Addition' });
       expect((await queue.handlers.get(name)).name).toBe(name);
@@ -305,7 +307,7 @@ describe('supabase-js and the SDK with each key', () => {
     const event = await queue.enqueue('Addition', { x: 3, y: 4 }, { delay_ms: 3_600_000 });
     expect((await queue.getEvent(event.id)).owner).toBe(owner);
     expect((await queue.cancel(event.id)).state).toBe('cancelled');
-    for (const refused of [() => queue.stats(), () => queue.handlers.list(), () => queue.schedules.list()]) {
+    for (const refused of [() => queue.stats(), () => queue.statsByMinute(), () => queue.handlers.list(), () => queue.schedules.list()]) {
       await expect(refused()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
     }
   });

@@ -26,9 +26,25 @@ describe('stats', () => {
     const counted = res.body.stats.find((s: any) => s.name === 'Counted');
     expect(counted).toMatchObject({ succeeded: 1, dead: 1, queued: 1, scheduled: 1, processing: 0, runs_last_minute: 2, failures_last_5_minutes: 1 });
     expect(counted.oldest_due_age_ms).toBeGreaterThanOrEqual(300);
+
+    // The same runs in the last hour's per-minute series (other files' runs count there too).
+    const minutes = await call('events/stats/minutes');
+    expect(minutes.status).toBe(200);
+    const rows = minutes.body.minutes as Array<{ minute: string; runs: number; failures: number }>;
+    expect(rows).toHaveLength(60);
+    const at = rows.map((r) => Date.parse(r.minute));
+    expect(at.slice(1).map((t, i) => t - at[i])).toEqual(Array(59).fill(60_000));
+    expect(at[59]).toBeLessThanOrEqual(Date.now());
+    expect(at[59]).toBeGreaterThan(Date.now() - 120_000);
+    const lastTwo = rows.slice(-2);
+    expect(lastTwo.reduce((n, r) => n + r.runs, 0)).toBeGreaterThanOrEqual(2);
+    expect(lastTwo.reduce((n, r) => n + r.failures, 0)).toBeGreaterThanOrEqual(1);
+    for (const r of rows) expect(r.failures).toBeLessThanOrEqual(r.runs);
   });
 
   it('is for the service role only', async () => {
-    expect((await call('events/stats', { key: await tokenFor(randomUUID()) })).status).toBe(403);
+    const user = await tokenFor(randomUUID());
+    expect((await call('events/stats', { key: user })).status).toBe(403);
+    expect((await call('events/stats/minutes', { key: user })).status).toBe(403);
   });
 });

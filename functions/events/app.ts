@@ -12,8 +12,9 @@
 //   POST   /events/delete
 //   POST   /events/redrive          { name }: retry every dead event of a name
 //   GET    /events/stats            per name: counts per state, oldest due age, recent runs (service role)
+//   GET    /events/stats/minutes    the last hour, a row a minute: runs started and failed (service role)
 import type { Context } from 'hono';
-import { BULK_VERBS, bulk, cancel, deleteEvent, getEvent, listEvents, redrive, reschedule, retry, stats } from '../../src/shared/db.ts';
+import { BULK_VERBS, bulk, cancel, deleteEvent, getEvent, listEvents, redrive, reschedule, retry, stats, statsByMinute } from '../../src/shared/db.ts';
 import { forbidden, invalidRequest, notFound } from '../../src/shared/errors.ts';
 import { createFunctionApp, ownerOf, readJson, type Env, type QueueFunctionDeps } from '../../src/shared/http.ts';
 import { parseBulk, parseId, parseListQuery, parseRedrive, parseReschedule } from '../../src/shared/validate.ts';
@@ -34,9 +35,17 @@ export function createApp(deps: QueueFunctionDeps) {
     return c.json({ events, next_before_id: next });
   });
 
+  const serviceOnly = (role: string) => {
+    if (role !== 'service_role') throw forbidden('Stats cover every user\'s events: they need the service_role key.');
+  };
   app.get('/stats', async (c) => {
-    if (c.get('claims').role !== 'service_role') throw forbidden('Stats cover every user\'s events: they need the service_role key.');
+    serviceOnly(c.get('claims').role);
     return c.json({ stats: await stats(deps.sql) });
+  });
+
+  app.get('/stats/minutes', async (c) => {
+    serviceOnly(c.get('claims').role);
+    return c.json({ minutes: await statsByMinute(deps.sql) });
   });
 
   app.post('/redrive', async (c) => {

@@ -9,7 +9,7 @@ import { enqueueBody } from './enqueue-body.ts';
 import type { BulkFilter, EventFilter, HandlerPolicy, HandlerSpec, RescheduleOptions, ScheduleSpec } from './options.ts';
 import type { Queue, Untyped } from './queue.ts';
 import { query, request } from './request.ts';
-import type { BulkBatch, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
+import type { BulkBatch, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, MinuteStats, ScheduleRow, StatsRow } from './rows.ts';
 import { subscribe, type EventChange, type SubscribeFilter, type SubscribeOptions } from './subscribe.ts';
 import type { SupabaseLike } from './supabase-like.ts';
 import { waitFor, type WaitOptions } from './wait-for.ts';
@@ -91,6 +91,7 @@ export function createQueue(client: SupabaseLike, options: QueueOptions & { even
     deleteMany: many('delete'),
     redrive: async (name) => (await call<{ redriven: number }>('events/redrive', 'POST', { name })).redriven,
     stats: async () => (await call<{ stats: StatsRow[] }>('events/stats')).stats,
+    statsByMinute: async () => (await call<{ minutes: MinuteStats[] }>('events/stats/minutes')).minutes,
 
     subscribe: (filter: SubscribeFilter, callback: (change: EventChange) => void, opts?: SubscribeOptions) =>
       subscribe(client, filter, callback, opts),

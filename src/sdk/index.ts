@@ -2,7 +2,7 @@
 export { createQueue, type QueueOptions, type TypedQueueOptions } from './create-queue.ts';
 export type { EnqueueArgs, EnqueueItem, EventName, Queue, Untyped } from './queue.ts';
 export type { BulkFilter, EnqueueOptions, EventFilter, HandlerPolicy, HandlerSpec, RescheduleOptions, ScheduleSpec } from './options.ts';
-export type { AnyProps, BulkBatch, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, RunRow, ScheduleRow, StatsRow } from './rows.ts';
+export type { AnyProps, BulkBatch, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, MinuteStats, RunRow, ScheduleRow, StatsRow } from './rows.ts';
 export type { EventChange, SubscribeFilter, SubscribeOptions, Unsubscribe } from './subscribe.ts';
 export { WAIT_STATES, type WaitOptions } from './wait-for.ts';
 export type { SupabaseLike } from './supabase-like.ts';

@@ -2,7 +2,7 @@
 // event names to their props' types; untyped, any name and JSON props go.
 import type { EventState } from '../shared/states.ts';
 import type { BulkFilter, EnqueueOptions, EventFilter, HandlerPolicy, HandlerSpec, RescheduleOptions, ScheduleSpec } from './options.ts';
-import type { AnyProps, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, ScheduleRow, StatsRow } from './rows.ts';
+import type { AnyProps, Enqueued, EventPage, EventRow, EventWithRuns, HandlerRow, MinuteStats, ScheduleRow, StatsRow } from './rows.ts';
 import type { EventChange, SubscribeFilter, SubscribeOptions, Unsubscribe } from './subscribe.ts';
 import type { WaitOptions } from './wait-for.ts';
 
@@ -60,6 +60,8 @@ export interface Queue<E extends object = Untyped> {
   redrive(name: EventName<E>): Promise<number>;
   /** Counts per state and recent runs, per event name (GET /events/stats); service role only. */
   stats(): Promise<StatsRow[]>;
+  /** The last hour, a row a minute, oldest first: runs started and failed (GET /events/stats/minutes); service role only. */
+  statsByMinute(): Promise<MinuteStats[]>;
 
   /**
    * Calls `callback` with each change of the events that fit `filter`, in

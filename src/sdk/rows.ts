@@ -1,6 +1,6 @@
 // What the routes answer, as JSON: the rows of src/shared/rows.ts with every
 // timestamp an ISO 8601 string in toISOString() form (see timestamps.ts).
-import type { AnyProps, EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from '../shared/rows.ts';
+import type { AnyProps, EnqueuedOf, EventRowOf, HandlerRowOf, MinuteStatsOf, RunRowOf, ScheduleRowOf, StatsRow } from '../shared/rows.ts';
 
 export type { AnyProps, StatsRow };
 
@@ -17,6 +17,9 @@ export interface EventWithRuns<P = AnyProps> extends EventRow<P> {
 
 /** What enqueue answers per event; `created: false` when its idempotency key was seen before. */
 export type Enqueued = EnqueuedOf<string>;
+
+/** One minute of the last hour (GET /events/stats/minutes). */
+export type MinuteStats = MinuteStatsOf<string>;
 
 /** A handler (queue.handlers). */
 export type HandlerRow = HandlerRowOf<string>;

@@ -2,7 +2,7 @@
 // supabase/migrations). No INSERT/UPDATE is assembled here: each function is
 // one named SQL call with explicit casts, and a mapping of its rows.
 import postgres from 'postgres';
-import type { EnqueuedOf, EventRowOf, HandlerRowOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
+import type { EnqueuedOf, EventRowOf, HandlerRowOf, MinuteStatsOf, RunRowOf, ScheduleRowOf, StatsRow } from './rows.ts';
 import { encodable, type Json } from './json.ts';
 import type { EventState, HandlerKind, HeartbeatStatus } from './states.ts';
 import type { BulkInput, EnqueueItem, HandlerInput, ListQuery, RescheduleInput, ScheduleInput } from './validate.ts';
@@ -44,6 +44,7 @@ export function connect(url: string, options: { max?: number; name?: string } = 
 export type Handler = HandlerRowOf<Date>;
 export type Schedule = ScheduleRowOf<Date>;
 export type NameStats = StatsRow;
+export type MinuteStats = MinuteStatsOf<Date>;
 export type QueueEvent = EventRowOf<Date>;
 export type Run = RunRowOf<Date>;
 export type Enqueued = EnqueuedOf<Date>;
@@ -219,6 +220,11 @@ export async function redrive(sql: Sql, name: string, owner: string | null): Pro
 
 export async function stats(sql: Sql): Promise<NameStats[]> {
   return sql<NameStats[]>`select * from queue.stats`;
+}
+
+/** The last hour, a row a minute, oldest first (queue.stats_by_minute). */
+export async function statsByMinute(sql: Sql): Promise<MinuteStats[]> {
+  return sql<MinuteStats[]>`select minute, runs, failures from queue.stats_by_minute`;
 }
 
 export async function createSchedule(sql: Sql, s: ScheduleInput): Promise<Schedule> {

@@ -102,3 +102,12 @@ export interface StatsRow {
   runs_last_5_minutes: number;
   failures_last_5_minutes: number;
 }
+
+/** One minute of the last hour (queue.stats_by_minute), over every name. `T`: how a timestamp arrives. */
+export interface MinuteStatsOf<T> {
+  minute: T;
+  /** Attempts started in that minute. */
+  runs: number;
+  /** Of them, the ones that failed, timed out or were lost. */
+  failures: number;
+}

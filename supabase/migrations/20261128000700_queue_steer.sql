@@ -199,6 +199,15 @@ as $$
          ))
 $$;
 
+-- queue._is_failure(outcome) -> boolean
+-- The outcomes that count as failures in the stats: the handler failed,
+-- timed out, or its attempt was lost. (Cancelled is an operator's choice.)
+create function queue._is_failure(p_outcome queue.run_outcome)
+returns boolean
+language sql immutable
+set search_path = ''
+as $$ select p_outcome in ('failed', 'timed_out', 'lost') $$;
+
 -- queue.stats: what an operator checks first, per event name.
 --   counts per state, the age of the oldest due event (how far behind the
 --   queue is), and runs started / failed in the last minute and 5 minutes.
@@ -227,7 +236,7 @@ recent as (
          count(*) filter (where r.started_at > now() - interval '1 minute')  as runs_last_minute,
          count(*) filter (where r.started_at > now() - interval '5 minutes') as runs_last_5_minutes,
          count(*) filter (where r.started_at > now() - interval '5 minutes'
-                            and r.outcome in ('failed', 'timed_out', 'lost')) as failures_last_5_minutes
+                            and queue._is_failure(r.outcome)) as failures_last_5_minutes
     from queue.runs r
    where r.started_at > now() - interval '5 minutes'
    group by r.name
@@ -250,6 +259,23 @@ select n.name,
 comment on view queue.stats is 'Per event name: counts per state, oldest due event age, recent runs and failures.';
 
 grant select on queue.stats to service_role;
+
+-- queue.stats_by_minute: the last hour, one row a minute (oldest first, the
+-- current minute last, empty minutes 0): attempts started and how many of
+-- them failed, over every name. The dashboard's charts.
+create view queue.stats_by_minute
+with (security_invoker = true)
+as
+select m.minute,
+       count(r.id)::bigint as runs,
+       count(r.id) filter (where queue._is_failure(r.outcome))::bigint as failures
+  from generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()), interval '1 minute') m(minute)
+  left join queue.runs r on r.started_at >= m.minute and r.started_at < m.minute + interval '1 minute'
+ group by m.minute
+ order by m.minute;
+comment on view queue.stats_by_minute is 'The last hour, per minute: attempts started and failed, over every name.';
+
+grant select on queue.stats_by_minute to service_role;
 
 -- queue.reschedule(id bigint, run_at timestamptz, priority integer, owner uuid) -> queue.events
 -- Gives a scheduled or queued event a new run_at and/or priority (null keeps

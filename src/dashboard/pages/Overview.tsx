@@ -1,10 +1,11 @@
 // Overview: counts per state and per name (problem names first: dead,
-// failing, oldest due), and small charts of runs per minute, failures and
-// the oldest due age over the last hour. GET /events/stats answers the
-// present; the page samples it every 10 s and keeps the last hour of samples
-// in session storage, so the charts cover the last hour this tab has seen.
+// failing, oldest due), and small charts of the last hour: runs and failures
+// per minute from GET /events/stats/minutes (the runs table keeps them), and
+// the oldest due age, which only exists in the present: GET /events/stats is
+// sampled every 10 s and the last hour of samples kept in session storage,
+// so that chart covers the last hour this tab has seen.
 import { useEffect, useState } from 'react';
-import { EVENT_STATES, type StatsRow } from '../../sdk/index.ts';
+import { EVENT_STATES, type MinuteStats, type StatsRow } from '../../sdk/index.ts';
 import { useSession } from '../context.ts';
 import { href } from '../router.ts';
 import { Chart } from '../components/Chart.tsx';
@@ -16,7 +17,7 @@ const HISTORY_KEY = 'supaqueue.dashboard.stats-history';
 /** No run in the last 5 minutes while an event has been due this long: the tick or kicks are not running. */
 const STALL_MS = 60_000;
 
-interface Sample { at: number; runsPerMinute: number; failures: number; oldestDueMs: number }
+interface Sample { at: number; oldestDueMs: number }
 
 function loadHistory(): Sample[] {
   try {
@@ -37,21 +38,21 @@ export function Overview() {
   const [stats, setStats] = useState<StatsRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [history, setHistory] = useState<Sample[]>(loadHistory);
+  const [minutes, setMinutes] = useState<MinuteStats[]>([]);
 
   useEffect(() => {
     if (!canAct) return;
     let stopped = false;
     const sample = async () => {
       try {
-        const rows = await conn.queue.stats();
+        const [rows, perMinute] = await Promise.all([conn.queue.stats(), conn.queue.statsByMinute()]);
         if (stopped) return;
         setStats(rows);
+        setMinutes(perMinute);
         setError(null);
         setHistory((h) => {
           const next = [...h.filter((s) => s.at > Date.now() - HOUR), {
             at: Date.now(),
-            runsPerMinute: rows.reduce((n, r) => n + r.runs_last_minute, 0),
-            failures: rows.reduce((n, r) => n + r.failures_last_5_minutes, 0),
             oldestDueMs: Math.max(0, ...rows.map((r) => r.oldest_due_age_ms ?? 0)),
           }];
           sessionStorage.setItem(HISTORY_KEY, JSON.stringify(next));
@@ -80,6 +81,7 @@ export function Overview() {
   const recentRuns = stats.reduce((n, r) => n + r.runs_last_5_minutes, 0);
   const oldestDue = Math.max(0, ...stats.map((r) => r.oldest_due_age_ms ?? 0));
   const times = history.map((s) => s.at);
+  const minuteTimes = minutes.map((m) => Date.parse(m.minute));
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
@@ -95,9 +97,9 @@ export function Overview() {
         ))}
       </ul>
       <div className="charts">
-        <Chart title="Runs per minute" times={times} values={history.map((s) => s.runsPerMinute)} color="#2f7de1" />
-        <Chart title="Failures (last 5 min)" times={times} values={history.map((s) => s.failures)} color="#d64545" />
-        <Chart title="Oldest due" times={times} values={history.map((s) => s.oldestDueMs)} color="#c98a00" format={duration} />
+        <Chart title="Runs per minute" times={minuteTimes} values={minutes.map((m) => m.runs)} color="#2f7de1" />
+        <Chart title="Failures per minute" times={minuteTimes} values={minutes.map((m) => m.failures)} color="#d64545" />
+        <Chart title="Oldest due (while this tab was open)" times={times} values={history.map((s) => s.oldestDueMs)} color="#c98a00" format={duration} />
       </div>
       {rows.length === 0 ? <Empty>No events yet.</Empty> : (
         <div className="table-wrap">
