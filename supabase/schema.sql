@@ -553,10 +553,7 @@ CREATE FUNCTION queue._kick_on_insert() RETURNS trigger
     AS $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
-    -- A running drainer LISTENs on this channel (delivered at commit) and
-    -- claims at once; kick() starts one when none is running.
-    perform pg_notify('queue_events', '');
-    perform queue.kick();
+    perform queue._wake();
   end if;
   return null;
 end;
@@ -740,6 +737,20 @@ CREATE FUNCTION queue._verb_states(p_verb text) RETURNS queue.event_state[]
            when 'reschedule' then '{scheduled,queued}'::queue.event_state[]
            when 'delete' then array(select s from unnest(enum_range(null::queue.event_state)) s where s <> 'processing')
          end
+$$;
+
+--
+-- Name: _wake(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._wake() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform pg_notify('queue_events', '');
+  perform queue.kick();
+end;
 $$;
 
 --
@@ -1704,8 +1715,7 @@ begin
    where e.id = p_id
   returning e.* into v_row;
   if p_run_at is not null and v_row.run_at < now() + queue._kick_horizon() then
-    perform pg_notify('queue_events', '');
-    perform queue.kick();
+    perform queue._wake();
   end if;
   return v_row;
 end;

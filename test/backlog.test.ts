@@ -3,38 +3,16 @@
 // it has finished, and each function worker has its own CPU and wall-clock
 // budget (test/edge-runtime.test.ts proves the stand-ins enforce both).
 import { createServer, type Server } from 'node:http';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EdgeLimits } from '../platform/edge-runtime/limits.ts';
-import { freePort } from '../platform/ports.ts';
-import { startStack, type Stack } from '../platform/stack.ts';
-import { connect, type Sql } from '../src/shared/db.ts';
+import type { Sql } from '../src/shared/db.ts';
 import { startHandlerServer, type HandlerServer } from './support/handler-server.ts';
 import { notFinal, overlappingRuns } from './support/invariants.ts';
+import { ownStack, type OwnStack } from './support/own-stack.ts';
 import { registerHandler } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = async (query: Promise<{ n: number }[]>) => (await query)[0].n;
-
-/** A stack of this file's own, with the cron job paused: the test ticks when the platform would. */
-async function ownStack(options: { edgeLimits?: Partial<EdgeLimits>; functionSecrets?: Record<string, string> } = {}) {
-  const stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-backlog-'));
-  chmodSync(stateDir, 0o755);
-  const stack = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort(), ...options });
-  const sql = connect(stack.dbUrl, { max: 4 });
-  await sql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
-  return {
-    stack, sql,
-    async close() {
-      await sql.end();
-      await stack.stop();
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function enqueue(sql: Sql, name: string, n: number, props: object): Promise<number[]> {
   const ids: number[] = [];
@@ -54,7 +32,7 @@ async function tickUntilFinal(sql: Sql, ids: number[], everyMs: number, timeoutM
 }
 
 describe('a backlog of 20,000 url events behind slow webhooks of another part of the app', () => {
-  let own: Awaited<ReturnType<typeof ownStack>>;
+  let own: OwnStack;
   let handlers: HandlerServer;
   let slowHooks: Server;
   let hooksReceived = 0;
@@ -116,7 +94,7 @@ describe('a backlog of 20,000 url events behind slow webhooks of another part of
 });
 
 describe('a drainer terminated at the CPU hard limit (the stricter documented 200 ms) mid-batch', () => {
-  let own: Awaited<ReturnType<typeof ownStack>>;
+  let own: OwnStack;
 
   beforeAll(async () => {
     // The dispatch function is not told its budget (it assumes hosted's 1 s

@@ -2,33 +2,26 @@
 // of its own (the Realtime stand-in is stopped and started), the events page
 // open meanwhile. While it is down the page says so and shows what it had;
 // once it is back, it shows what changed meanwhile, without a reload.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from '../platform/ports.ts';
-import { startStack, type Stack } from '../platform/stack.ts';
+import type { Stack } from '../platform/stack.ts';
+import type { Sql } from '../src/shared/db.ts';
 import { eventRow, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
+import { ownStack, type OwnStack } from './support/own-stack.ts';
 import { waitFor } from './support/wait.ts';
 
+let stack: OwnStack;
 let own: Stack;
 let sql: Sql;
 let dash: Dashboard;
-let stateDir: string;
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-dashboard-'));
-  chmodSync(stateDir, 0o755); // the postgres OS user keeps its cluster inside
-  own = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort() });
-  sql = connect(own.dbUrl);
+  stack = await ownStack({ tick: true });
+  ({ stack: own, sql } = stack);
   dash = await startDashboard(own);
 }, 180_000);
 afterAll(async () => {
   await dash?.close();
-  await sql?.end();
-  await own?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 const stateOf = async (id: number) => (await sql<{ state: string }[]>`select state from queue.events where id = ${id}`)[0]?.state;

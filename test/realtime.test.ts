@@ -4,18 +4,15 @@
 // versions, several channels per socket, unsubscribe, broadcast, presence,
 // heartbeats, token errors, a burst of 1,000 updates, and a restart of the
 // stand-in (on a stack of this file's own, so it can restart it freely).
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, type RealtimeChannel, type SupabaseClient } from '@supabase/supabase-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { signJwt } from '../platform/keys/keys.ts';
-import { startStack, type Stack } from '../platform/stack.ts';
+import type { Stack } from '../platform/stack.ts';
 import { connect, type Sql } from '../src/shared/db.ts';
-import { freePort } from '../platform/ports.ts';
 import { call, client, db, registerHandler, stack, tickUntil, tokenFor } from './support/queue.ts';
+import { ownStack, type OwnStack } from './support/own-stack.ts';
 import { waitFor } from './support/wait.ts';
 
 const sql = db();
@@ -372,22 +369,17 @@ describe('channels and sockets', () => {
 });
 
 describe('restarting the Realtime stand-in', () => {
+  let handle: OwnStack | undefined;
   let own: Stack | undefined;
   let ownSql: Sql | undefined;
-  let stateDir: string;
 
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'supaqueue-realtime-'));
-    chmodSync(stateDir, 0o755); // the postgres OS user keeps its cluster inside
-    own = await startStack({ stateDir, apiPort: await freePort(), dbPort: await freePort() });
-    ownSql = connect(own.dbUrl);
-    await ownSql`select cron.alter_job(jobid, active := false) from cron.job where jobname = 'queue-tick'`;
+    handle = await ownStack();
+    ({ stack: own, sql: ownSql } = handle);
   }, 180_000);
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((sb) => sb.removeAllChannels()));
-    await ownSql?.end();
-    await own?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    await handle?.close();
   });
 
   it('keeps a client receiving after a restart, with nothing committed meanwhile lost or repeated', { timeout: 60_000 }, async () => {

@@ -84,6 +84,21 @@ begin
 end;
 $$;
 
+-- queue._wake() -> void
+-- New work is due soon: a running drainer LISTENs on channel queue_events
+-- (the NOTIFY is delivered at commit) and claims at once; kick() starts one
+-- when none is running. What an insert and a reschedule both do.
+create function queue._wake()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform pg_notify('queue_events', '');
+  perform queue.kick();
+end;
+$$;
+
 -- Statement-level: one check per INSERT statement, however many rows.
 create function queue._kick_on_insert()
 returns trigger
@@ -92,10 +107,7 @@ set search_path = ''
 as $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
-    -- A running drainer LISTENs on this channel (delivered at commit) and
-    -- claims at once; kick() starts one when none is running.
-    perform pg_notify('queue_events', '');
-    perform queue.kick();
+    perform queue._wake();
   end if;
   return null;
 end;

@@ -314,8 +314,7 @@ begin
    where e.id = p_id
   returning e.* into v_row;
   if p_run_at is not null and v_row.run_at < now() + queue._kick_horizon() then
-    perform pg_notify('queue_events', '');
-    perform queue.kick();
+    perform queue._wake();
   end if;
   return v_row;
 end;
