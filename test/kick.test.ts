@@ -2,7 +2,8 @@
 // is paused in the test stack and nothing here calls tick, so every run below
 // was started by a kicked drainer. (Latency figures: npm run bench.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, db, eventsById, registerHandler, runsOf, setKicks } from './support/queue.ts';
+import { call, db, eventsById, registerHandler, runsOf } from './support/queue.ts';
+import { ownStack, type OwnStack } from './support/own-stack.ts';
 import { waitFor } from './support/wait.ts';
 
 const sql = db();
@@ -29,17 +30,34 @@ describe('kick: on-time starts', () => {
     const [run] = await runsOf(sql, body.id);
     expect(new Date(run.started_at).getTime()).toBeGreaterThanOrEqual(runAt.getTime());
   });
+});
+
+// Every pg_net request on a stack takes the next id, so counting kicks needs a
+// stack where nothing else (another test file's kick, a tick) makes requests.
+describe('kick: one per burst', () => {
+  let own: OwnStack;
+  beforeAll(async () => {
+    own = await ownStack();
+    await registerHandler(own.sql, { name: 'Addition', kind: 'code', target: 'Addition' });
+  }, 180_000);
+  afterAll(() => own?.close());
 
   it('makes one kick for a burst of inserts', async () => {
-    // Every pg_net request takes the next id; nothing but kicks makes requests here.
-    const lastRequestId = async () => Number((await sql`select last_value from net.http_request_queue_id_seq`)[0].last_value);
-    // Stop the drainer an earlier test kicked (it would take the burst without a kick), then start from none.
-    await setKicks(sql, false);
-    await setKicks(sql, true);
+    const { stack: s, sql: ownSql } = own;
+    // A sequence not yet used reads last_value 1 with is_called false.
+    const lastRequestId = async () => Number((await ownSql`
+      select case when is_called then last_value else 0 end as id from net.http_request_queue_id_seq`)[0].id);
     const before = await lastRequestId();
-    const requests = Array.from({ length: 50 }, (_, i) => call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: i, y: 0 } } }));
-    const ids = (await Promise.all(requests)).map((r) => r.body.id as number);
-    for (const id of ids) await waitSucceeded(id, 10_000);
+    const enqueue = (i: number) => fetch(`${s.functionsUrl}/enqueue`, {
+      method: 'POST',
+      headers: { apikey: s.secretKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Addition', props: { x: i, y: 0 } }),
+    }).then(async (r) => { expect(r.status).toBe(201); return (await r.json()).id as number; });
+    const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => enqueue(i)));
+    await waitFor('the burst to succeed', async () => {
+      const [{ n }] = await ownSql`select count(*)::int as n from queue.events where id in ${ownSql(ids)} and state = 'succeeded'`;
+      return n === ids.length;
+    }, 20_000, 100);
     expect((await lastRequestId()) - before).toBe(1);
   });
 });
