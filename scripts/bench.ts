@@ -43,6 +43,8 @@ async function main() {
 
     step('pickup, drainer alive');
     const pickupWarm = await ours.pickupWarm(sizes.pickupSamples);
+    step('one idle drainer, 10 s');
+    const idleCpuMsPerSecond = await ours.idleCpu(10);
     step('pickup, no drainer alive');
     const pickupCold = await ours.pickupCold(sizes.coldSamples);
     const peerResults: Results['peers'] = {};
@@ -51,7 +53,7 @@ async function main() {
       peerResults[peer.config.id] = { throughput: [], pickup: await peer.pickup(peer.config.pickupSamples) };
     }
 
-    const throughput: Throughput[] = [];
+    const throughput: Awaited<ReturnType<typeof ours.throughput>>[] = [];
     for (let r = 1; r <= sizes.repeats; r++) {
       const t = await ours.throughput(sizes.throughputEvents);
       throughput.push(t);
@@ -79,7 +81,7 @@ async function main() {
     for (let r = 0; r < sizes.repeats; r++) backlogThroughput.push(await ours.throughput(sizes.throughputEvents));
 
     const table = rows({
-      ours: { throughput, backlogThroughput, pickupWarm, pickupCold, singleEnqueue, claimEmpty, claimBacklog, long, realtime, dashboard },
+      ours: { throughput, backlogThroughput, idleCpuMsPerSecond, pickupWarm, pickupCold, singleEnqueue, claimEmpty, claimBacklog, long, realtime, dashboard },
       peers: peerResults,
     });
     console.log();

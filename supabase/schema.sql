@@ -107,6 +107,7 @@ $$;
 CREATE FUNCTION queue._bulk(p_verb text, p_filter jsonb, p_owner uuid, p_dry_run boolean) RETURNS TABLE(count integer, next_before_id bigint)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
@@ -550,6 +551,7 @@ CREATE FUNCTION queue._kick_horizon() RETURNS interval
 CREATE FUNCTION queue._kick_on_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
@@ -574,6 +576,7 @@ CREATE FUNCTION queue._lease() RETURNS interval
 CREATE FUNCTION queue._lose(p_run_ids bigint[], p_message text) RETURNS TABLE(event_id bigint, state queue.event_state)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
@@ -711,6 +714,7 @@ $$;
 CREATE FUNCTION queue._undeliver(p_run_id bigint) RETURNS void
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   with gone as (
     delete from queue.runs r
@@ -760,6 +764,7 @@ $$;
 CREATE FUNCTION queue.cancel(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select c.*
     from queue._cancel(array[(queue._event_for_update(p_id, p_owner, queue._verb_states('cancel'),
@@ -773,6 +778,7 @@ $$;
 CREATE FUNCTION queue.cancel_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$ select * from queue._bulk('cancel', p_filter, p_owner, p_dry_run) $$;
 
 --
@@ -782,6 +788,7 @@ CREATE FUNCTION queue.cancel_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uui
 CREATE FUNCTION queue.claim(p_worker text, p_limit integer DEFAULT 100, p_delivered boolean DEFAULT false) RETURNS SETOF queue._claimed
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_locked text[];
@@ -875,6 +882,7 @@ $$;
 CREATE FUNCTION queue.complete(p_run_id bigint, p_result jsonb DEFAULT NULL::jsonb) RETURNS queue.event_state
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select s.state
     from queue.settle(jsonb_build_array(
@@ -1156,6 +1164,7 @@ $$;
 CREATE FUNCTION queue.delete_event(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   delete from queue.events e
    where e.id = (select (queue._event_for_update(p_id, p_owner, queue._verb_states('delete'),
@@ -1189,6 +1198,7 @@ $$;
 CREATE FUNCTION queue.delete_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$ select * from queue._bulk('delete', p_filter, p_owner, p_dry_run) $$;
 
 --
@@ -1230,6 +1240,7 @@ $$;
 CREATE FUNCTION queue.drain_stop() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 begin
   perform pg_advisory_xact_lock(queue._drain_lock_key());
@@ -1244,6 +1255,7 @@ $$;
 CREATE FUNCTION queue.enqueue(p_name text, p_props jsonb DEFAULT '{}'::jsonb, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_priority integer DEFAULT 0, p_idempotency_key text DEFAULT NULL::text, p_max_attempts integer DEFAULT NULL::integer, p_owner uuid DEFAULT NULL::uuid) RETURNS TABLE(id bigint, name text, state queue.event_state, run_at timestamp with time zone, created boolean)
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select e.id, e.name, e.state, e.run_at, e.created
     from queue.enqueue_many(
@@ -1266,6 +1278,7 @@ $$;
 CREATE FUNCTION queue.enqueue_due_schedules() RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_schedule queue.schedules;
@@ -1313,6 +1326,7 @@ $$;
 CREATE FUNCTION queue.enqueue_many(p_events jsonb, p_owner uuid DEFAULT NULL::uuid) RETURNS TABLE(ordinal integer, id bigint, name text, state queue.event_state, run_at timestamp with time zone, created boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
@@ -1396,6 +1410,7 @@ $$;
 CREATE FUNCTION queue.fail(p_run_id bigint, p_error jsonb, p_outcome queue.run_outcome DEFAULT 'failed'::queue.run_outcome) RETURNS queue.event_state
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_event queue.events;
@@ -1459,6 +1474,7 @@ $$;
 CREATE FUNCTION queue.get_event(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select to_jsonb(e) || jsonb_build_object('runs', coalesce((
            select jsonb_agg(to_jsonb(r) order by r.id) from queue.runs r where r.event_id = e.id
@@ -1474,6 +1490,7 @@ $$;
 CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint, status text)
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   with extended as (
     update queue.events e
@@ -1520,6 +1537,7 @@ $$;
 CREATE FUNCTION queue.kick(p_send boolean DEFAULT true) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 begin
   if current_setting('queue.kick_checked', true) = 'on'
@@ -1549,6 +1567,7 @@ $$;
 CREATE FUNCTION queue.kick_if_due(p_send boolean DEFAULT true) RETURNS boolean
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick(p_send) else false end
 $$;
@@ -1560,6 +1579,7 @@ $$;
 CREATE FUNCTION queue.list_events(p_state queue.event_state DEFAULT NULL::queue.event_state, p_name text DEFAULT NULL::text, p_created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 50, p_owner uuid DEFAULT NULL::uuid) RETURNS SETOF queue.events
     LANGUAGE sql STABLE
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select e.*
     from queue.events e
@@ -1580,6 +1600,7 @@ $$;
 CREATE FUNCTION queue.next_due_at() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   -- Per enabled handler, so queued events of a disabled handler (which no
   -- one may claim) do not keep drainers polling.
@@ -1600,6 +1621,7 @@ $$;
 CREATE FUNCTION queue.prune() RETURNS TABLE(events integer, job_runs integer, http_responses integer)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
@@ -1633,6 +1655,7 @@ $$;
 CREATE FUNCTION queue.reclaim(p_limit integer DEFAULT 10000) RETURNS integer
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select count(*)::integer
     from queue._lose(array(
@@ -1653,6 +1676,7 @@ $$;
 CREATE FUNCTION queue.redrive(p_name text, p_owner uuid DEFAULT NULL::uuid) RETURNS integer
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select count(*)::integer
     from queue._requeue(array(
@@ -1670,6 +1694,7 @@ $$;
 CREATE FUNCTION queue.release(p_run_ids bigint[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_retried bigint[];
@@ -1697,6 +1722,7 @@ $$;
 CREATE FUNCTION queue.reschedule(p_id bigint, p_run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_priority integer DEFAULT NULL::integer, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_row queue.events;
@@ -1728,6 +1754,7 @@ $$;
 CREATE FUNCTION queue.retry(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURNS queue.events
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
   select r.*
     from queue._requeue(array[(queue._event_for_update(p_id, p_owner, queue._verb_states('retry'),
@@ -1741,6 +1768,7 @@ $$;
 CREATE FUNCTION queue.retry_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid, p_dry_run boolean DEFAULT false) RETURNS TABLE(count integer, next_before_id bigint)
     LANGUAGE sql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$ select * from queue._bulk('retry', p_filter, p_owner, p_dry_run) $$;
 
 --
@@ -1750,6 +1778,7 @@ CREATE FUNCTION queue.retry_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid
 CREATE FUNCTION queue.settle(p_outcomes jsonb) RETURNS TABLE(run_id bigint, event_id bigint, state queue.event_state)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
@@ -1820,6 +1849,7 @@ $$;
 CREATE FUNCTION queue.tick(p_batch_size integer DEFAULT 100, p_max_batches integer DEFAULT 10) RETURNS TABLE(batches integer, events integer, reclaimed integer, scheduled integer)
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET jit TO 'off'
     AS $$
 declare
   v_worker text;

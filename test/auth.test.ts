@@ -46,6 +46,9 @@ async function ownedEvent(): Promise<number> {
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+/** A JWT with no signature at all (`alg: none`, empty third part). */
+const unsigned = (header: object, payload: object) => `${b64url(header)}.${b64url(payload)}.`;
 
 /** Every kind of credential, as a client sends it. */
 const credentials: Record<string, () => Promise<Record<string, string>>> = {
@@ -60,6 +63,8 @@ const credentials: Record<string, () => Promise<Record<string, string>>> = {
   'an HS256 token signed with the project secret but without kid': async () =>
     bearer(await signJwt(stack.jwtSecret, { role: 'authenticated', sub: owner, exp: now() + 3600 })),
   'an expired user token': async () => bearer(await tokenFor(owner, -60)),
+  'an unsigned token (alg none) claiming service_role, with the project kid': async () => bearer(unsigned(
+    { alg: 'none', typ: 'JWT', kid: jwtKid(stack.jwtSecret) }, { role: 'service_role', sub: randomUUID(), exp: now() + 3600 })),
   'the secret key as a Bearer token': async () => bearer(stack.secretKey),
   'publishable key': async () => ({ apikey: stack.publishableKey }),
   'legacy anon key': async () => ({ apikey: stack.anonKey, ...bearer(stack.anonKey) }),
@@ -74,7 +79,7 @@ const UNAUTHORIZED = [
   'no credentials', 'garbage bearer token', 'garbage apikey', 'an unknown sb_secret_ key',
   'a token signed with another secret (the project kid)', 'a token signed with another secret (no kid)',
   'an HS256 token signed with the project secret but without kid', 'an expired user token',
-  'the secret key as a Bearer token',
+  'an unsigned token (alg none) claiming service_role, with the project kid', 'the secret key as a Bearer token',
 ];
 const ANON = ['publishable key', 'legacy anon key'];
 const SERVICE = ['secret key', 'legacy service_role key', 'legacy service_role key, as Bearer only (pg_net, old SQL)', 'legacy service_role key, as apikey only'];

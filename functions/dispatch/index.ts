@@ -2,7 +2,7 @@
 // measures this worker's budgets, and serves the app.
 import process from 'node:process';
 import { authConfigFromEnv, secretKeyOf } from '../../src/shared/auth.ts';
-import { connect, EVENTS_CHANNEL } from '../../src/shared/db.ts';
+import { connect, EVENTS_CHANNEL, queryUrl } from '../../src/shared/db.ts';
 import { createApp } from './app.ts';
 import { codeHandlers } from './code-handlers.ts';
 import { createDispatcher } from './dispatcher.ts';
@@ -35,11 +35,12 @@ function cpuUsedMs(): number | null {
 }
 
 const auth = authConfigFromEnv((name) => Deno.env.get(name));
+// Queries: a pool of 3 (claim, settle and a heartbeat can overlap), through
+// the pooler when one is set. LISTEN: postgres.js keeps one more connection
+// of its own for it, always the direct one (the pooler cannot LISTEN).
 const directUrl = env('SUPABASE_DB_URL');
-// Queries may go through Supavisor's transaction pooler (QUEUE_DB_URL); LISTEN needs the direct connection.
-const pooledUrl = Deno.env.get('QUEUE_DB_URL');
-const sql = connect(pooledUrl ?? directUrl, { max: 3, name: 'supaqueue-dispatch' });
-const listener = pooledUrl ? connect(directUrl, { max: 1, name: 'supaqueue-dispatch-listen' }) : sql;
+const sql = connect(queryUrl((name) => Deno.env.get(name)), { max: 3, name: 'supaqueue-dispatch' });
+const listener = Deno.env.get('QUEUE_DB_URL') ? connect(directUrl, { max: 1, name: 'supaqueue-dispatch-listen' }) : sql;
 
 const budget = createWorkerBudget({
   startedAt: () => startedAt,

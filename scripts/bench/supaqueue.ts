@@ -27,6 +27,11 @@ export interface LongRun {
   lost: number;
 }
 
+export interface DispatchCost {
+  cpuMsPer1000: number;
+  workerStarts: number;
+}
+
 export interface RealtimeRun {
   throughput: number;
   expected: number;
@@ -61,6 +66,14 @@ export async function startSupaqueue() {
   for (const name of NAMES) await sql`select queue.create_handler(${sql.json({ name, kind: 'code', target: 'Addition' })}::jsonb)`;
   await sql`update queue.handlers set enabled = false where name = 'BenchBacklog'`;
 
+  /** What a run cost the dispatch function: CPU of all its workers per 1,000 events, and workers started. */
+  async function costOf<T extends Throughput>(n: number, work: () => Promise<T>): Promise<T & DispatchCost> {
+    const cpuBefore = dispatchCpu();
+    const startsBefore = dispatch().workersStarted;
+    const t = await work();
+    return { ...t, cpuMsPer1000: ((dispatchCpu() - cpuBefore) / n) * 1000, workerStarts: dispatch().workersStarted - startsBefore };
+  }
+
   /** Enqueues n events over HTTP, MAX_BATCH per request, and waits until all finished. */
   async function run(name: Name, n: number): Promise<Throughput> {
     const bodies = Array.from({ length: Math.ceil(n / MAX_BATCH) }, (_, c) => ({
@@ -94,7 +107,19 @@ export async function startSupaqueue() {
 
   return {
     stack, sql,
-    throughput: (n: number) => run('BenchThroughput', n),
+    throughput: (n: number) => costOf(n, () => run('BenchThroughput', n)),
+
+    /** CPU ms a drainer with nothing to do spends per second (it waits on LISTEN and a timer, no polling). */
+    async idleCpu(seconds: number) {
+      await pickupOne(-2); // a drainer is alive and has just run its event
+      await sleep(500);
+      const before = dispatchCpu();
+      const started = performance.now();
+      await sleep(seconds * 1000);
+      const perSecond = (dispatchCpu() - before) / ((performance.now() - started) / 1000);
+      if (await noDrainer()) throw new Error(`the drainer stopped within ${seconds} s idle: its idle time is shorter than the measure`);
+      return perSecond;
+    },
 
     /** While a drainer is alive (the first sample starts one; the gaps are far shorter than its idle time). */
     async pickupWarm(samples: number) {

@@ -2,15 +2,17 @@
 // read from the results, the ratio, and the target with its check. The
 // printer (table.ts) only lays these rows out.
 import type { DashboardRun } from './dashboard.ts';
-import type { LongRun, RealtimeRun } from './supaqueue.ts';
+import type { DispatchCost, LongRun, RealtimeRun } from './supaqueue.ts';
 import { PEERS } from './peers.ts';
 import { sizes } from './sizes.ts';
 import { fmt, median, pct, type Throughput } from './util.ts';
 
 export interface Results {
   ours: {
-    throughput: Throughput[];
+    throughput: Array<Throughput & DispatchCost>;
     backlogThroughput: Throughput[];
+    /** CPU ms per second of one idle drainer. */
+    idleCpuMsPerSecond: number;
     pickupWarm: number[];
     pickupCold: number[];
     singleEnqueue: number;
@@ -68,6 +70,15 @@ export function rows(r: Results): Row[] {
       measure: `end-to-end throughput, ${n(sizes.throughputEvents)} events, median of ${sizes.repeats} (events/s)`,
       ours: fmt(tput), peers: perPeer(r, (p) => fmt(processed(p.throughput))),
       ratio: ratio(tput / gTput), target: '≥ 1.0× graphile-worker', pass: tput >= gTput,
+    },
+    {
+      measure: `${n(sizes.throughputEvents)}-event throughput run: dispatch CPU per 1,000 events / worker starts (median of ${sizes.repeats})`,
+      ours: `${ms(median(o.throughput.map((t) => t.cpuMsPer1000)))} / ${n(median(o.throughput.map((t) => t.workerStarts)))}`,
+      peers: {}, ratio: '', target: 'reported', pass: null,
+    },
+    {
+      measure: 'one idle drainer: dispatch CPU per second (waits on LISTEN, no polling)',
+      ours: ms(o.idleCpuMsPerSecond), peers: {}, ratio: '', target: 'reported', pass: null,
     },
     {
       measure: 'batch enqueue (events/s; ours over HTTP, 10,000/request; peers 1,000/call)',

@@ -41,6 +41,17 @@ export function connect(url: string, options: { max?: number; name?: string } = 
   }) as unknown as Sql;
 }
 
+/**
+ * The URL a function's queries use: Supavisor's transaction pooler when
+ * QUEUE_DB_URL is set (a function secret), else the direct SUPABASE_DB_URL
+ * the platform injects. LISTEN needs the direct one (dispatch's listener).
+ */
+export function queryUrl(env: (name: string) => string | undefined): string {
+  const url = env('QUEUE_DB_URL') || env('SUPABASE_DB_URL');
+  if (!url) throw new Error('SUPABASE_DB_URL is not set');
+  return url;
+}
+
 export type Handler = HandlerRowOf<Date>;
 export type Schedule = ScheduleRowOf<Date>;
 export type NameStats = StatsRow;

@@ -1,7 +1,7 @@
 -- claim: due events only, highest priority first, within limits, under a lease.
 begin;
 \ir helpers/queue_tests.psql
-select plan(12);
+select plan(13);
 select queue_tests.reset();
 insert into queue.handlers (name, kind, target, timeout_ms) values ('TapClaim', 'code', 'Addition', 1000);
 insert into queue.handlers (name, kind, target, enabled) values ('TapOff', 'code', 'Addition', false);
@@ -44,5 +44,14 @@ select isnt((select delivered_at from queue.runs where id = :drained_run), null,
   'delivered = true: a drainer runs what it claims, so its runs are delivered at once');
 select throws_ok($$select * from queue.claim('tap-worker', 0)$$, '22023', 'claim limit must be between 1 and 1000.',
   'refuses a limit outside 1..1000');
+-- A backlog of one name prices the claim above jit_above_cost; compiling it
+-- each call cost 780 ms (the plans migration says why).
+select is(
+  (select array_agg(p.proname::text order by p.proname) from pg_proc p
+    where p.pronamespace = 'queue'::regnamespace
+      and p.proname in ('claim', 'heartbeat', 'settle', 'tick', 'list_events', 'enqueue_many')
+      and 'jit=off' = any(p.proconfig)),
+  array['claim', 'enqueue_many', 'heartbeat', 'list_events', 'settle', 'tick'],
+  'the queue''s operations plan without JIT');
 select * from finish();
 rollback;

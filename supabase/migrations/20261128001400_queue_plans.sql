@@ -1,0 +1,26 @@
+-- Plans without JIT for the queue's operations.
+--
+-- The planner prices the claim's per-name walk of events_claim_idx by the
+-- average rows a name has, so a large backlog of one name (a million queued
+-- events of a paused handler) prices every claim above jit_above_cost
+-- (100,000) although it reads a few hundred index entries. Postgres then
+-- JIT-compiles the statement on every call: measured here, 780 ms of
+-- compilation in a claim(100) that executes in 10 ms, which turned 4,000
+-- events/s into 150. None of these functions runs long enough for JIT to pay
+-- off; each says so itself, as the calling session may not (pg_cron's tick,
+-- a transaction pooler that drops startup parameters).
+
+do $$
+declare
+  f text;
+begin
+  foreach f in array array[
+    'claim', 'heartbeat', 'settle', 'complete', 'fail', '_lose', 'reclaim', 'release', '_undeliver',
+    'enqueue', 'enqueue_many', '_kick_on_insert', 'tick', 'kick', 'kick_if_due', 'next_due_at', 'drain_stop', 'enqueue_due_schedules',
+    'list_events', 'get_event', 'cancel', 'retry', 'redrive', 'reschedule', 'delete_event',
+    '_bulk', 'cancel_many', 'retry_many', 'delete_many', 'prune'
+  ] loop
+    execute format('alter function queue.%I set jit = off', f);
+  end loop;
+end;
+$$;
