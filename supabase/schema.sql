@@ -452,6 +452,17 @@ CREATE FUNCTION queue._drain_lock_key() RETURNS bigint
     AS $$ select 7428170135::bigint $$;
 
 --
+-- Name: _enqueued_by(text, text); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._enqueued_by(p_idempotency_key text, p_schedule text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select starts_with(p_idempotency_key, 'schedule:' || p_schedule || ':')
+     and char_length(p_idempotency_key) = char_length(p_schedule) + 30
+$$;
+
+--
 -- Name: _event_for_update(bigint, uuid, queue.event_state[], text); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -521,6 +532,7 @@ CREATE FUNCTION queue._in_filter(p_event queue.events, p_filter jsonb, p_owner u
     AS $$
   select (p_filter->>'state' is null or p_event.state = (p_filter->>'state')::queue.event_state)
      and (p_filter->>'name' is null or p_event.name = p_filter->>'name')
+     and (p_filter->>'schedule' is null or queue._enqueued_by(p_event.idempotency_key, p_filter->>'schedule'))
      and (p_filter->>'created_after' is null or p_event.created_at >= (p_filter->>'created_after')::timestamptz)
      and (p_filter->>'created_before' is null or p_event.created_at < (p_filter->>'created_before')::timestamptz)
      and (p_filter->>'before_id' is null or p_event.id < (p_filter->>'before_id')::bigint)
@@ -1573,10 +1585,10 @@ CREATE FUNCTION queue.kick_if_due(p_send boolean DEFAULT true) RETURNS boolean
 $$;
 
 --
--- Name: list_events(queue.event_state, text, timestamp with time zone, timestamp with time zone, bigint, integer, uuid); Type: FUNCTION; Schema: queue; Owner: -
+-- Name: list_events(queue.event_state, text, text, timestamp with time zone, timestamp with time zone, bigint, integer, uuid); Type: FUNCTION; Schema: queue; Owner: -
 --
 
-CREATE FUNCTION queue.list_events(p_state queue.event_state DEFAULT NULL::queue.event_state, p_name text DEFAULT NULL::text, p_created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 50, p_owner uuid DEFAULT NULL::uuid) RETURNS SETOF queue.events
+CREATE FUNCTION queue.list_events(p_state queue.event_state DEFAULT NULL::queue.event_state, p_name text DEFAULT NULL::text, p_schedule text DEFAULT NULL::text, p_created_after timestamp with time zone DEFAULT NULL::timestamp with time zone, p_created_before timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 50, p_owner uuid DEFAULT NULL::uuid) RETURNS SETOF queue.events
     LANGUAGE sql STABLE
     SET search_path TO ''
     SET jit TO 'off'
@@ -1585,6 +1597,7 @@ CREATE FUNCTION queue.list_events(p_state queue.event_state DEFAULT NULL::queue.
     from queue.events e
    where (p_state is null or e.state = p_state)
      and (p_name is null or e.name = p_name)
+     and (p_schedule is null or queue._enqueued_by(e.idempotency_key, p_schedule))
      and (p_created_after is null or e.created_at >= p_created_after)
      and (p_created_before is null or e.created_at < p_created_before)
      and (p_before_id is null or e.id < p_before_id)

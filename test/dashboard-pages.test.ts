@@ -1,7 +1,7 @@
 // The dashboard's other pages in Chromium: the overview (problem names
-// first), handlers (disable, edit) and schedules (create, delete), each
-// change checked in the database; and the events page at phone width and
-// from the keyboard.
+// first), handlers (disable, edit) and schedules (create, delete; the events
+// each one enqueued), each change checked in the database; and the events
+// page at phone width and from the keyboard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
 import { call, db, eventsById, registerHandler, stack } from './support/queue.ts';
@@ -79,6 +79,59 @@ describe('dashboard: pages', () => {
     await row.waitFor({ state: 'detached' });
     expect(await sql`select 1 from queue.schedules where name = 'dash-nightly'`).toHaveLength(0);
     await page.context().close();
+  });
+
+  it('links a schedule to the events it enqueued: only those are listed, the filter is shown, acted on and cleared', async () => {
+    // B is A's name and ':': each of B's idempotency keys begins with A's prefix.
+    const A = `dash-digest-${Date.now().toString(36)}`;
+    const B = `${A}:eu`;
+    for (const name of [A, B]) {
+      await sql`select queue.create_schedule(${sql.json({ name, event_name: NAME, cron: '0 3 1 1 *', props: { x: 4, y: 2 } })}::jsonb)`;
+    }
+    /** Fires `name`'s occurrence of `minutesAgo` minutes ago, as the tick does; the event it enqueued. */
+    const fire = async (name: string, minutesAgo: number) => {
+      await sql`update queue.schedules set next_run_at = date_trunc('second', now()) - make_interval(mins => ${minutesAgo}::int) where name = ${name}`;
+      await sql`select queue.enqueue_due_schedules()`;
+      return (await sql<{ id: number }[]>`select last_event_id as id from queue.schedules where name = ${name}`)[0].id;
+    };
+    const aIds = [await fire(A, 3), await fire(A, 2)];
+    const bId = await fire(B, 3);
+    await waitFor('the schedules\' events to succeed', async () =>
+      (await eventsById(sql, [...aIds, bId])).every((e) => e.state === 'succeeded'), 30_000, 100);
+
+    const page = await dash.open({ hash: '#/schedules' });
+    await page.locator(`tr[data-schedule="${A}"]`).getByRole('link', { name: 'events it enqueued' }).click();
+    await poll(() => new URL(page.url()).hash).toBe(`#/events?${new URLSearchParams({ schedule: A })}`);
+    const filter = page.getByRole('form', { name: 'Filter events' });
+    expect(await filter.getByLabel('Schedule').inputValue()).toBe(A);
+    for (const id of aIds) await eventRow(page, id).waitFor();
+    const listed = () => page.locator('[role="row"][data-event-id]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-event-id'))));
+    expect(await listed()).toEqual([...aIds].reverse());
+
+    // Live: a new event of A's joins the list, one of B's (committed first, so heard first) does not.
+    const bIds = [bId, await fire(B, 1)];
+    aIds.push(await fire(A, 1));
+    await eventRow(page, aIds[2]).waitFor();
+    expect(await listed()).toEqual([...aIds].reverse());
+    await waitFor('the new events to succeed', async () =>
+      (await eventsById(sql, [...aIds, ...bIds])).every((e) => e.state === 'succeeded'), 30_000, 100);
+
+    // Bulk actions take the schedule filter too: the count, then the delete, are A's events only.
+    const bulk = page.getByRole('group', { name: 'Bulk actions' });
+    await bulk.getByRole('button', { name: 'Delete all…' }).click();
+    const dialog = page.getByRole('dialog');
+    await poll(() => dialog.textContent()).toContain(`Delete 3 events matching schedule ${A} that are not processing?`);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await poll(() => bulk.getByRole('status').textContent()).toBe('Deleted: 3 events.');
+    expect((await eventsById(sql, [...aIds, ...bIds])).map((e) => e.id)).toEqual(bIds);
+
+    await filter.getByRole('link', { name: 'Clear' }).click();
+    await poll(() => new URL(page.url()).hash).toBe('#/events');
+    await eventRow(page, bIds[1]).waitFor();
+    expect(await page.getByRole('form', { name: 'Filter events' }).getByLabel('Schedule').inputValue()).toBe('');
+    await page.context().close();
+    await sql`delete from queue.schedules where name in (${A}, ${B})`;
+    await sql`delete from queue.events where id = any(${bIds}::bigint[])`;
   });
 
   it('fits a phone screen, and a row opens from the keyboard', async () => {

@@ -1,7 +1,9 @@
 // Recurring events: created, listed and deleted through the API; each
-// occurrence is enqueued exactly once even with several ticks racing.
+// occurrence is enqueued exactly once even with several ticks racing; the
+// `schedule` filter of GET /events and the bulk verbs finds exactly the
+// events one schedule enqueued.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, db, registerHandler } from './support/queue.ts';
+import { call, db, eventsById, registerHandler } from './support/queue.ts';
 
 const sql = db();
 beforeAll(() => registerHandler(sql, { name: 'Report', kind: 'code', target: 'Addition' }));
@@ -70,5 +72,75 @@ describe('schedules', () => {
     await sql`update queue.schedules set next_run_at = ${due} where name = 'every-minute'`;
     await sql`select queue.enqueue_due_schedules()`;
     expect(await sql`select 1 from queue.events where name = 'Report' and run_at = ${due}`).toHaveLength(1);
+  });
+});
+
+describe('the schedule filter of GET /events and the bulk verbs', () => {
+  const suffix = Date.now().toString(36);
+  // A fresh event name whose handler is enabled only while a schedule fires, so no tick claims its events.
+  const EVENT = `Digest_${suffix}`;
+  // '_', which LIKE would take for any character, and B named A plus ':', so every key of B's begins with A's prefix.
+  const A = `digest_${suffix}`;
+  const B = `${A}:eu`;
+
+  /**
+   * Fires `name`'s occurrence of `minutesAgo` minutes ago as the tick does
+   * (queue.enqueue_due_schedules), in one transaction that enables the
+   * handler for it, and returns the event it enqueued.
+   */
+  const fire = (name: string, minutesAgo: number) => sql.begin(async (tx) => {
+    await tx`update queue.handlers set enabled = true where name = ${EVENT}`;
+    await tx`update queue.schedules set next_run_at = date_trunc('second', now()) - make_interval(mins => ${minutesAgo}::int)
+              where name = ${name}`;
+    await tx`select queue.enqueue_due_schedules()`;
+    await tx`update queue.handlers set enabled = false where name = ${EVENT}`;
+    const [{ id }] = await tx<{ id: number }[]>`select last_event_id as id from queue.schedules where name = ${name}`;
+    return id;
+  });
+
+  it('lists, counts and acts on exactly the events one schedule enqueued', async () => {
+    await registerHandler(sql, { name: EVENT, kind: 'code', target: 'Addition' });
+    for (const name of [A, B]) {
+      // Once a year: the only occurrences are the ones this test fires.
+      const res = await call('schedules', { method: 'POST', json: { name, event_name: EVENT, cron: '0 3 1 1 *', props: { x: 1, y: 1 } } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+    const aIds = [await fire(A, 3), await fire(A, 2)];
+    const bIds = [await fire(B, 3)];
+    expect(new Set([...aIds, ...bIds]).size).toBe(3);
+    const all = [...aIds, ...bIds];
+    try {
+      const listed = async (name: string) => {
+        const res = await call(`events?${new URLSearchParams({ schedule: name })}`);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        return res.body.events.map((e: { id: number }) => e.id);
+      };
+      expect(await listed(A)).toEqual([...aIds].reverse()); // newest first
+      expect(await listed(B)).toEqual(bIds);
+      expect(await listed(`${A}x`)).toEqual([]);
+
+      for (const bad of [' ', `${A} `, '9digest', 'a'.repeat(101)]) {
+        const res = await call(`events?${new URLSearchParams({ schedule: bad })}`);
+        expect(res.status, bad).toBe(400);
+        expect(res.body.error.code).toBe('invalid_request');
+        expect(res.body.error.message).toContain('schedule must be a schedule name');
+      }
+      // Were the bad value dropped, this would be {}: delete every event there is.
+      const refused = await call('events/delete', { method: 'POST', json: { schedule: `${A}!` } });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('invalid_request');
+      expect((await eventsById(sql, all)).map((e) => e.state)).toEqual(['queued', 'queued', 'queued']);
+
+      const dry = await call('events/cancel', { method: 'POST', json: { schedule: A, dry_run: true } });
+      expect(dry).toEqual({ status: 200, body: { count: aIds.length, next_before_id: null, dry_run: true } });
+      expect((await eventsById(sql, all)).map((e) => e.state)).toEqual(['queued', 'queued', 'queued']); // a dry run changes nothing
+
+      const cancelled = await call('events/cancel', { method: 'POST', json: { schedule: B } });
+      expect(cancelled.body).toEqual({ count: 1, next_before_id: null, dry_run: false });
+      expect((await eventsById(sql, all)).map((e) => e.state)).toEqual(['queued', 'queued', 'cancelled']);
+    } finally {
+      await sql`delete from queue.events where id = any(${all}::bigint[])`;
+      await sql`delete from queue.handlers where name = ${EVENT}`;
+    }
   });
 });

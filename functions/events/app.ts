@@ -1,6 +1,6 @@
 // events: read and steer events. A user's token sees only the events it
 // enqueued; the service role sees all.
-//   GET    /events                  list (state, name, created_after, created_before, before_id, limit)
+//   GET    /events                  list (state, name, schedule, created_after, created_before, before_id, limit)
 //   GET    /events/:id              one event with its runs
 //   POST   /events/:id/cancel       scheduled|queued -> cancelled; processing -> cancel_requested_at set,
 //                                   the attempt stopped at its next heartbeat (409 once ended)

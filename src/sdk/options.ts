@@ -20,6 +20,8 @@ export interface EventFilter {
   state?: EventState;
   /** Only events of this name. (Default: any name) */
   name?: string;
+  /** Only the events this schedule enqueued (their idempotency key is `schedule:<name>:<occurrence>`). (Default: any event) */
+  schedule?: string;
   /** Only events created after this time. (Default: no bound) */
   created_after?: Date | string;
   /** Only events created before this time. (Default: no bound) */

@@ -123,7 +123,7 @@ export async function getHandler(sql: Sql, name: string): Promise<Handler | unde
 export async function listEvents(sql: Sql, q: ListQuery, owner: string | null): Promise<QueueEvent[]> {
   return (await sql<QueueEvent[]>`
     select * from queue.list_events(
-      ${q.state ?? null}::queue.event_state, ${q.name ?? null}::text,
+      ${q.state ?? null}::queue.event_state, ${q.name ?? null}::text, ${q.schedule ?? null}::text,
       ${q.created_after ?? null}::timestamptz, ${q.created_before ?? null}::timestamptz,
       ${q.before_id ?? null}::bigint, ${q.limit}::integer, ${owner}::uuid)`).map(encodable);
 }

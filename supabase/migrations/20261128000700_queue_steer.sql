@@ -4,12 +4,32 @@
 -- `p_owner` scopes every call to one user's events; null means all events
 -- (the service role).
 
+-- queue._enqueued_by(idempotency_key text, schedule text) -> boolean
+-- Whether an event with this idempotency key was enqueued by the schedule
+-- named `schedule`: enqueue_due_schedules keys each occurrence
+-- 'schedule:<name>:<occurrence>', the occurrence always 20 characters
+-- (YYYY-MM-DDTHH:MI:SSZ). starts_with, not LIKE, as a name may hold '_'; the
+-- length check, because a name may hold ':': without it schedule 'a' would
+-- claim the events of schedule 'a:b'. (An event enqueued by hand with a key of
+-- that form is taken for the schedule's: the key is all an event keeps of
+-- where it came from.) The filter `schedule` of list_events and _in_filter.
+-- No search_path setting, so that the planner can inline it.
+create function queue._enqueued_by(p_idempotency_key text, p_schedule text)
+returns boolean
+language sql immutable
+as $$
+  select starts_with(p_idempotency_key, 'schedule:' || p_schedule || ':')
+     and char_length(p_idempotency_key) = char_length(p_schedule) + 30
+$$;
+
 -- queue.list_events(...) -> setof queue.events
 -- Newest first, keyset-paginated: pass the last id of a page as `p_before_id`
--- to get the next one. Filters are ANDed; null means "any".
+-- to get the next one. Filters are ANDed; null means "any". `p_schedule`:
+-- the events that schedule enqueued (_enqueued_by).
 create function queue.list_events(
   p_state queue.event_state default null,
   p_name text default null,
+  p_schedule text default null,
   p_created_after timestamptz default null,
   p_created_before timestamptz default null,
   p_before_id bigint default null,
@@ -24,6 +44,7 @@ as $$
     from queue.events e
    where (p_state is null or e.state = p_state)
      and (p_name is null or e.name = p_name)
+     and (p_schedule is null or queue._enqueued_by(e.idempotency_key, p_schedule))
      and (p_created_after is null or e.created_at >= p_created_after)
      and (p_created_before is null or e.created_at < p_created_before)
      and (p_before_id is null or e.id < p_before_id)
@@ -342,8 +363,9 @@ $$;
 
 -- queue._in_filter(event queue.events, filter jsonb, owner uuid) -> boolean
 -- Whether an event fits a filter, the fields GET /events takes: state, name,
--- created_after (inclusive), created_before (exclusive), before_id (ids
--- below it). An absent field means "any"; fields are ANDed; with an owner,
+-- schedule (the events it enqueued: _enqueued_by), created_after
+-- (inclusive), created_before (exclusive), before_id (ids below it). An
+-- absent field means "any"; fields are ANDed; with an owner,
 -- only the owner's events fit. Raises 22P02/22007 for a malformed value.
 -- No search_path setting, so that the planner can inline it.
 create function queue._in_filter(p_event queue.events, p_filter jsonb, p_owner uuid)
@@ -352,6 +374,7 @@ language sql stable
 as $$
   select (p_filter->>'state' is null or p_event.state = (p_filter->>'state')::queue.event_state)
      and (p_filter->>'name' is null or p_event.name = p_filter->>'name')
+     and (p_filter->>'schedule' is null or queue._enqueued_by(p_event.idempotency_key, p_filter->>'schedule'))
      and (p_filter->>'created_after' is null or p_event.created_at >= (p_filter->>'created_after')::timestamptz)
      and (p_filter->>'created_before' is null or p_event.created_at < (p_filter->>'created_before')::timestamptz)
      and (p_filter->>'before_id' is null or p_event.id < (p_filter->>'before_id')::bigint)

@@ -95,7 +95,10 @@ $$;
 -- Exactly once, even with several ticks racing: each schedule row is taken
 -- FOR UPDATE SKIP LOCKED (a racing tick skips it, and after the first commits
 -- its next_run_at is in the future), and the event's idempotency key is
--- 'schedule:<name>:<occurrence>', so even a replay writes nothing.
+-- 'schedule:<name>:<occurrence>', so even a replay writes nothing. The
+-- occurrence is written in UTC as YYYY-MM-DDTHH:MI:SSZ, always 20
+-- characters: _enqueued_by (the `schedule` filter of GET /events and the
+-- bulk verbs) reads the key by that form.
 -- After downtime only one catch-up occurrence is enqueued (the earliest
 -- missed one); the others are skipped rather than fired in a burst.
 -- An occurrence whose handler is gone or disabled is skipped with a warning.

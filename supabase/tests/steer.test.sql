@@ -1,9 +1,10 @@
 -- reschedule, delete_event and the bulk verbs (cancel_many, retry_many,
 -- delete_many): which states each takes (_verb_states), what they change, their
--- batches and dry runs, and owner scoping.
+-- batches and dry runs, and owner scoping; the schedule filter of list_events
+-- and the bulk verbs (_enqueued_by).
 begin;
 \ir helpers/queue_tests.psql
-select plan(32);
+select plan(35);
 select queue_tests.reset();
 insert into queue.handlers (name, kind, target) values ('TapSteer', 'code', 'Addition');
 select gen_random_uuid() as owner_a, gen_random_uuid() as owner_b \gset
@@ -55,6 +56,28 @@ select is((select state::text from queue.events where id = :processing_id), 'pro
 select throws_ok(format('select queue.delete_event(%s, %L)', :queued_id, :'owner_b'), 'QU404', null,
   'delete_event answers another owner''s event as missing');
 select throws_ok(format('select queue.delete_event(%s)', :dead_id), 'QU404', null, 'and a deleted one');
+
+-- the schedule filter: the events a schedule enqueued (enqueue_due_schedules
+-- keys them 'schedule:<name>:<occurrence>'). tap_a:b's keys begin with tap_a's
+-- prefix; tapXa's is one LIKE 'schedule:tap_a:%' would take too.
+select queue.create_schedule(jsonb_build_object('name', n, 'event_name', 'TapSteer', 'cron', '0 3 1 1 *'))
+  from unnest(array['tap_a', 'tap_a:b']) n;
+update queue.schedules set next_run_at = '2020-01-01T03:00:00Z';
+select queue.enqueue_due_schedules();
+update queue.schedules set next_run_at = '2020-01-02T03:00:00Z' where name = 'tap_a';
+select queue.enqueue_due_schedules();
+insert into queue.events (name, idempotency_key) values
+  ('TapSteer', 'schedule:tapXa:2020-01-01T03:00:00Z'), ('TapSteer', 'tap_a');
+select results_eq(
+  $$select idempotency_key from queue.list_events(p_schedule => 'tap_a')$$,
+  $$values ('schedule:tap_a:2020-01-02T03:00:00Z'), ('schedule:tap_a:2020-01-01T03:00:00Z')$$,
+  'list_events with p_schedule lists the events that schedule enqueued, newest first, and none of a schedule whose name begins with it');
+select results_eq(
+  $$select idempotency_key from queue.list_events(p_schedule => 'tap_a:b')$$,
+  $$values ('schedule:tap_a:b:2020-01-01T03:00:00Z')$$,
+  'and a name with a colon finds its own events');
+select results_eq($$select count from queue.delete_many('{"schedule": "tap_a"}', null, true)$$,
+  $$values (2)$$, 'the bulk verbs'' filter takes schedule as list_events does');
 
 -- the bulk verbs
 select queue_tests.reset();

@@ -1,4 +1,4 @@
-// Events: state tabs, filters (name, time range, id) kept in the URL, pages
+// Events: state tabs, filters (name, schedule, time range, id) kept in the URL, pages
 // of 100 newest first, and the live stream merged in: a change of a listed
 // event replaces its row in place; a new event that fits the filter is
 // inserted at its place on the first page, and when the list is scrolled the
@@ -19,6 +19,8 @@ const ROW_HEIGHT = 40;
 export interface EventsFilter {
   state?: EventState;
   name?: string;
+  /** Only the events this schedule enqueued (GET /events' `schedule`). */
+  schedule?: string;
   after?: string;
   before?: string;
   id?: number;
@@ -32,6 +34,7 @@ export function filterFromParams(p: URLSearchParams): EventsFilter {
   return {
     state: state && EVENT_STATES.includes(state) ? state : undefined,
     name: p.get('name') || undefined,
+    schedule: p.get('schedule') || undefined,
     after: p.get('after') || undefined,
     before: p.get('before') || undefined,
     id: num('id'),
@@ -40,7 +43,16 @@ export function filterFromParams(p: URLSearchParams): EventsFilter {
 }
 
 export function filterHref(f: EventsFilter): string {
-  return href('/events', { state: f.state, name: f.name, after: f.after, before: f.before, id: f.id, older: f.older });
+  return href('/events', { state: f.state, name: f.name, schedule: f.schedule, after: f.after, before: f.before, id: f.id, older: f.older });
+}
+
+/**
+ * Whether schedule `schedule` enqueued the event with this idempotency key, as
+ * queue._enqueued_by decides it for GET /events: 'schedule:<name>:' and a
+ * 20-character occurrence (lengths in code points, as char_length counts).
+ */
+function enqueuedBy(key: string | null | undefined, schedule: string): boolean {
+  return !!key && key.startsWith(`schedule:${schedule}:`) && [...key].length === [...schedule].length + 30;
 }
 
 /** Whether a row fits the filter (everything but paging). */
@@ -48,6 +60,7 @@ function fits(f: EventsFilter, e: Partial<EventRow>): boolean {
   if (f.id !== undefined) return e.id === f.id;
   if (f.state && e.state !== f.state) return false;
   if (f.name && e.name !== f.name) return false;
+  if (f.schedule && !enqueuedBy(e.idempotency_key, f.schedule)) return false;
   if (f.after && !(e.created_at && e.created_at > new Date(f.after).toISOString())) return false;
   if (f.before && !(e.created_at && e.created_at < new Date(f.before).toISOString())) return false;
   return true;
@@ -64,7 +77,7 @@ export async function fetchEvents(queue: ReturnType<typeof useSession>['conn']['
     }
   }
   const page = await queue.listEvents({
-    state: f.state, name: f.name, limit: PAGE, before_id: f.older,
+    state: f.state, name: f.name, schedule: f.schedule, limit: PAGE, before_id: f.older,
     created_after: f.after ? new Date(f.after).toISOString() : undefined,
     created_before: f.before ? new Date(f.before).toISOString() : undefined,
   });
@@ -233,16 +246,18 @@ export function errorText(err: unknown): string {
 /** datetime-local values are local time without a zone; the URL keeps them so, and queries convert. */
 function FilterForm({ filter, onApply }: { filter: EventsFilter; onApply: (f: Partial<EventsFilter>) => void }) {
   const [name, setName] = useState(filter.name ?? '');
+  const [schedule, setSchedule] = useState(filter.schedule ?? '');
   const [after, setAfter] = useState(filter.after ?? '');
   const [before, setBefore] = useState(filter.before ?? '');
   const [id, setId] = useState(filter.id?.toString() ?? '');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    onApply({ name: name.trim() || undefined, after: after || undefined, before: before || undefined, id: /^\d+$/.test(id) ? Number(id) : undefined });
+    onApply({ name: name.trim() || undefined, schedule: schedule.trim() || undefined, after: after || undefined, before: before || undefined, id: /^\d+$/.test(id) ? Number(id) : undefined });
   };
   return (
     <form className="filters" onSubmit={submit} aria-label="Filter events">
       <label>Name <input name="name" value={name} onChange={(e) => setName(e.target.value)} placeholder="any" /></label>
+      <label>Schedule <input name="schedule" value={schedule} onChange={(e) => setSchedule(e.target.value)} placeholder="any" /></label>
       <label>Created after <input name="after" type="datetime-local" step="1" value={after} onChange={(e) => setAfter(e.target.value)} /></label>
       <label>Created before <input name="before" type="datetime-local" step="1" value={before} onChange={(e) => setBefore(e.target.value)} /></label>
       <label>Id <input name="id" inputMode="numeric" pattern="\d*" value={id} onChange={(e) => setId(e.target.value)} placeholder="any" /></label>
@@ -261,7 +276,7 @@ type BulkVerb = keyof typeof BULK;
 
 /** The filter as a sentence: "state dead, name Division". */
 function describeFilter(f: EventsFilter): string {
-  const parts = [f.state && `state ${f.state}`, f.name && `name ${f.name}`, f.after && `created after ${new Date(f.after).toLocaleString()}`,
+  const parts = [f.state && `state ${f.state}`, f.name && `name ${f.name}`, f.schedule && `schedule ${f.schedule}`, f.after && `created after ${new Date(f.after).toLocaleString()}`,
     f.before && `created before ${new Date(f.before).toLocaleString()}`].filter(Boolean);
   return parts.length ? parts.join(', ') : 'every event';
 }
@@ -277,7 +292,7 @@ function BulkActions({ filter, onDone }: { filter: EventsFilter; onDone: () => v
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const body = {
-    state: filter.state, name: filter.name,
+    state: filter.state, name: filter.name, schedule: filter.schedule,
     created_after: filter.after ? new Date(filter.after).toISOString() : undefined,
     created_before: filter.before ? new Date(filter.before).toISOString() : undefined,
   };

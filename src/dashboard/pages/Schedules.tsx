@@ -1,5 +1,6 @@
 // Schedules: cron, time zone, next run, the last event each one enqueued
-// (and the list of its name's events); create and delete.
+// and the list of the events it enqueued (GET /events?schedule=); create and
+// delete.
 import { useState, type FormEvent } from 'react';
 import type { ScheduleRow } from '../../sdk/index.ts';
 import { describeError } from '../connection.ts';
@@ -34,9 +35,9 @@ function Schedule({ s, onDeleted }: { s: ScheduleRow; onDeleted: () => void }) {
   const { conn } = useSession();
   return (
     <tr data-schedule={s.name}>
-      <th scope="row">{s.name}</th><td>{s.event_name}</td><td className="mono">{s.cron}</td><td>{s.timezone}</td>
+      <th scope="row">{s.name}</th><td><a href={href('/events', { name: s.event_name })}>{s.event_name}</a></td><td className="mono">{s.cron}</td><td>{s.timezone}</td>
       <td><Time at={s.next_run_at} /></td><td><Time at={s.last_run_at} /></td>
-      <td>{s.last_event_id ? <a href={href(`/events/${s.last_event_id}`)}>last: #{s.last_event_id}</a> : 'none yet'} · <a href={href('/events', { name: s.event_name })}>{s.event_name} events</a></td>
+      <td>{s.last_event_id ? <a href={href(`/events/${s.last_event_id}`)}>last: #{s.last_event_id}</a> : 'none yet'} · <a href={href('/events', { schedule: s.name })}>events it enqueued</a></td>
       <td><ActionButton label="Delete" className="danger" confirm={`Delete schedule ${s.name}? Events it enqueued stay.`}
         run={async () => { await conn.queue.schedules.delete(s.name); onDeleted(); }} /></td>
     </tr>

@@ -1,7 +1,7 @@
 // POST /enqueue bodies: one event or a batch.
 import { invalidRequest, payloadTooLarge } from '../errors.ts';
 import type { Json } from '../json.ts';
-import { factor, integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields, type Obj } from './fields.ts';
+import { factor, integer, isObject, NAME_RE, NAME_RULE, Problems, propsWithinLimits, text, unknownFields, type Obj } from './fields.ts';
 import type { EnqueueOptions, RescheduleOptions } from '../requests.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -58,7 +58,7 @@ function enqueueItem(raw: unknown, p: Problems, prefix: string, now: number): En
   unknownFields(raw, EVENT_FIELDS, p, prefix);
   const { name, props } = raw;
   if (typeof name !== 'string' || !NAME_RE.test(name)) {
-    p.add(`${prefix}name`, 'is required: a string of 1-100 letters, digits or _ . : - starting with a letter.');
+    p.add(`${prefix}name`, `is required: ${NAME_RULE}`);
   }
   if (props !== undefined && !isObject(props)) p.add(`${prefix}props`, 'must be a JSON object.');
   else if (props !== undefined) propsWithinLimits(props, `${prefix}props`, p);

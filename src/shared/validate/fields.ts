@@ -4,8 +4,11 @@ import { jsonDepth } from '../json.ts';
 
 export type Obj = Record<string, unknown>;
 
-/** Event and handler names: a letter, then letters, digits or _ . : - (1-100). */
+/** Event, handler and schedule names: a letter, then letters, digits or _ . : - (1-100). */
 export const NAME_RE = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/;
+
+/** NAME_RE in words, for the message about a name that does not fit it. */
+export const NAME_RULE = 'a string of 1-100 letters, digits or _ . : - starting with a letter.';
 
 export const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -2,7 +2,7 @@
 import { invalidRequest } from '../errors.ts';
 import type { HandlerPolicy } from '../requests.ts';
 import { HANDLER_KINDS, type HandlerKind } from '../states.ts';
-import { factor, integer, isObject, NAME_RE, Problems, text, unknownFields } from './fields.ts';
+import { factor, integer, isObject, NAME_RE, NAME_RULE, Problems, text, unknownFields } from './fields.ts';
 
 /** A parsed handler body; null removes a limit (update only). */
 export type HandlerInput = HandlerPolicy & { name?: string };
@@ -37,7 +37,7 @@ export function parseHandler(body: unknown, mode: 'create' | 'update'): HandlerI
   const out: HandlerInput = {};
   if (mode === 'create') {
     if (typeof body.name !== 'string' || !NAME_RE.test(body.name)) {
-      p.add('name', 'is required: a string of 1-100 letters, digits or _ . : - starting with a letter.');
+      p.add('name', `is required: ${NAME_RULE}`);
     } else out.name = body.name;
   }
   if (body.kind !== undefined || mode === 'create') {

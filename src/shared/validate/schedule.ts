@@ -1,7 +1,7 @@
 // POST /schedules and POST /events/redrive bodies.
 import { invalidRequest } from '../errors.ts';
 import type { Json } from '../json.ts';
-import { integer, isObject, NAME_RE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
+import { integer, isObject, NAME_RE, NAME_RULE, Problems, propsWithinLimits, text, unknownFields } from './fields.ts';
 
 export interface ScheduleInput {
   name: string;
@@ -21,7 +21,7 @@ export function parseSchedule(body: unknown): ScheduleInput {
   unknownFields(body, SCHEDULE_FIELDS, p);
   for (const key of ['name', 'event_name'] as const) {
     if (typeof body[key] !== 'string' || !NAME_RE.test(body[key] as string)) {
-      p.add(key, 'is required: a string of 1-100 letters, digits or _ . : - starting with a letter.');
+      p.add(key, `is required: ${NAME_RULE}`);
     }
   }
   if (typeof body.cron !== 'string' || body.cron.trim() === '' || body.cron.length > 200) {
