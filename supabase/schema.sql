@@ -608,6 +608,46 @@ end;
 $$;
 
 --
+-- Name: _oldest_due_at(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._oldest_due_at() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with recursive firsts as (
+    (select e.name, e.priority, e.run_at
+       from queue.events e
+      where e.state = 'queued'
+      order by e.name, e.priority desc, e.run_at, e.id
+      limit 1)
+    union all
+    select nx.name, nx.priority, nx.run_at
+      from firsts f
+     cross join lateral (
+       -- The next group in index order: a lower priority of the same name,
+       -- else the next name.
+       (select e.name, e.priority, e.run_at
+          from queue.events e
+         where e.state = 'queued' and e.name = f.name and e.priority < f.priority
+         order by e.name, e.priority desc, e.run_at, e.id
+         limit 1)
+       union all
+       (select e.name, e.priority, e.run_at
+          from queue.events e
+         where e.state = 'queued' and e.name > f.name
+         order by e.name, e.priority desc, e.run_at, e.id
+         limit 1)
+       limit 1
+     ) nx
+  )
+  select least(
+    (select min(f.run_at) from firsts f),
+    (select min(e.run_at) from queue.events e where e.state = 'scheduled' and e.run_at <= now())
+  )
+$$;
+
+--
 -- Name: _post_dispatch(text, jsonb); Type: FUNCTION; Schema: queue; Owner: -
 --
 
@@ -671,6 +711,25 @@ begin
   return v_count;
 end;
 $_$;
+
+--
+-- Name: _record_due_sample(); Type: FUNCTION; Schema: queue; Owner: -
+--
+
+CREATE FUNCTION queue._record_due_sample() RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    SET jit TO 'off'
+    AS $$
+  with pruned as (
+    delete from queue._due_samples s where s.minute < now() - interval '2 hours'
+  )
+  insert into queue._due_samples as s (minute, oldest_due_age_ms)
+  values (date_trunc('minute', now()),
+          greatest(0, coalesce((extract(epoch from now() - queue._oldest_due_at()) * 1000)::bigint, 0)))
+  on conflict (minute) do update
+    set oldest_due_age_ms = greatest(s.oldest_due_age_ms, excluded.oldest_due_age_ms)
+$$;
 
 --
 -- Name: _requeue(bigint[]); Type: FUNCTION; Schema: queue; Owner: -
@@ -1873,6 +1932,7 @@ begin
   events := 0;
   reclaimed := queue.reclaim();
   scheduled := queue.enqueue_due_schedules();
+  perform queue._record_due_sample();
 
   if queue._secret('project_url') is null or queue._secret('secret_key') is null then
     raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';
@@ -1955,6 +2015,22 @@ CREATE TABLE queue._drainer (
 --
 
 COMMENT ON TABLE queue._drainer IS 'Internal: whether a dispatch drainer is running, to debounce kicks.';
+
+--
+-- Name: _due_samples; Type: TABLE; Schema: queue; Owner: -
+--
+
+CREATE TABLE queue._due_samples (
+    minute timestamp with time zone NOT NULL,
+    oldest_due_age_ms bigint NOT NULL,
+    CONSTRAINT due_samples_age_nonnegative CHECK ((oldest_due_age_ms >= 0))
+);
+
+--
+-- Name: TABLE _due_samples; Type: COMMENT; Schema: queue; Owner: -
+--
+
+COMMENT ON TABLE queue._due_samples IS 'Internal: the oldest due age over every name, per minute, as the tick saw it (read through queue.stats_by_minute).';
 
 --
 -- Name: events_id_seq; Type: SEQUENCE; Schema: queue; Owner: -
@@ -2102,7 +2178,10 @@ COMMENT ON VIEW queue.stats IS 'Per event name: counts per state, oldest due eve
 CREATE VIEW queue.stats_by_minute WITH (security_invoker='true') AS
  SELECT m.minute,
     count(r.id) AS runs,
-    count(r.id) FILTER (WHERE queue._is_failure(r.outcome)) AS failures
+    count(r.id) FILTER (WHERE queue._is_failure(r.outcome)) AS failures,
+    ( SELECT d.oldest_due_age_ms
+           FROM queue._due_samples d
+          WHERE (d.minute = m.minute)) AS oldest_due_age_ms
    FROM (generate_series((date_trunc('minute'::text, now()) - '00:59:00'::interval), date_trunc('minute'::text, now()), '00:01:00'::interval) m(minute)
      LEFT JOIN queue.runs r ON (((r.started_at >= m.minute) AND (r.started_at < (m.minute + '00:01:00'::interval)))))
   GROUP BY m.minute
@@ -2112,7 +2191,7 @@ CREATE VIEW queue.stats_by_minute WITH (security_invoker='true') AS
 -- Name: VIEW stats_by_minute; Type: COMMENT; Schema: queue; Owner: -
 --
 
-COMMENT ON VIEW queue.stats_by_minute IS 'The last hour, per minute: attempts started and failed, over every name.';
+COMMENT ON VIEW queue.stats_by_minute IS 'The last hour, per minute: attempts started and failed, and the oldest due age, over every name.';
 
 --
 -- Name: _drainer _drainer_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
@@ -2120,6 +2199,13 @@ COMMENT ON VIEW queue.stats_by_minute IS 'The last hour, per minute: attempts st
 
 ALTER TABLE ONLY queue._drainer
     ADD CONSTRAINT _drainer_pkey PRIMARY KEY (id);
+
+--
+-- Name: _due_samples _due_samples_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
+--
+
+ALTER TABLE ONLY queue._due_samples
+    ADD CONSTRAINT _due_samples_pkey PRIMARY KEY (minute);
 
 --
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: queue; Owner: -
@@ -2258,6 +2344,18 @@ ALTER TABLE ONLY queue.runs
 --
 
 ALTER TABLE queue._drainer ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: _due_samples; Type: ROW SECURITY; Schema: queue; Owner: -
+--
+
+ALTER TABLE queue._due_samples ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: _due_samples due_samples_service_role; Type: POLICY; Schema: queue; Owner: -
+--
+
+CREATE POLICY due_samples_service_role ON queue._due_samples FOR SELECT TO service_role USING (true);
 
 --
 -- Name: events; Type: ROW SECURITY; Schema: queue; Owner: -

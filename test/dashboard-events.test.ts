@@ -1,7 +1,8 @@
 // The dashboard in Chromium against the test stack, as an operator (the
 // secret key): enqueue from the form and watch the row succeed live; a
 // Division by zero shown dead with its error and every run, retried and
-// redriven from the page; filters in the URL, and a shared URL.
+// redriven from the page; filters in the URL, and a shared URL; the state
+// tabs from the keyboard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
 import { call, db, eventsById, registerHandler, runsOf, stack } from './support/queue.ts';
@@ -127,5 +128,44 @@ describe('dashboard: events as an operator', () => {
     expect((await listed(shared)).map(([id]) => id)).toEqual([ids[2]]);
     await page.context().close();
     await shared.context().close();
+  });
+
+  it('moves along the state tabs with the arrow keys, Home and End, each selecting its state in the URL', async () => {
+    const page = await dash.open({ hash: '#/events?name=Subtraction' });
+    const tabs = page.getByRole('tablist', { name: 'State' });
+    const tab = (name: string) => tabs.getByRole('tab', { name, exact: true });
+    const hash = () => new URL(page.url()).hash;
+    const selected = () => tabs.locator('[role="tab"][aria-selected="true"]').allTextContents();
+    // A roving tabindex: only the selected tab is in the Tab order.
+    const inTabOrder = () => tabs.getByRole('tab').evaluateAll((ts) => ts.filter((t) => (t as HTMLElement).tabIndex === 0).map((t) => t.textContent));
+    const focused = () => page.evaluate(() => document.activeElement?.textContent);
+    await tab('all').waitFor();
+    expect(await inTabOrder()).toEqual(['all']);
+
+    await tab('all').focus();
+    await page.keyboard.press('ArrowRight');
+    await poll(hash).toBe('#/events?state=scheduled&name=Subtraction');
+    await poll(selected).toEqual(['scheduled']);
+    expect(await focused()).toBe('scheduled');
+    expect(await inTabOrder()).toEqual(['scheduled']);
+    expect(await page.getByRole('tabpanel').getAttribute('aria-labelledby')).toBe(await tab('scheduled').getAttribute('id'));
+
+    await page.keyboard.press('End');
+    await poll(hash).toBe('#/events?state=cancelled&name=Subtraction');
+    await poll(selected).toEqual(['cancelled']);
+    await page.keyboard.press('ArrowRight'); // past the last: the first
+    await poll(hash).toBe('#/events?name=Subtraction');
+    await poll(selected).toEqual(['all']);
+    await page.keyboard.press('ArrowLeft'); // before the first: the last
+    await poll(hash).toBe('#/events?state=cancelled&name=Subtraction');
+    await page.keyboard.press('Home');
+    await poll(hash).toBe('#/events?name=Subtraction');
+    await poll(selected).toEqual(['all']);
+    expect(await focused()).toBe('all');
+
+    // Tab leaves the tablist for the panel instead of walking the other tabs.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).not.toBe('tab');
+    await page.context().close();
   });
 });

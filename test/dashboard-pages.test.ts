@@ -1,7 +1,8 @@
 // The dashboard's other pages in Chromium: the overview (problem names
-// first), handlers (disable, edit) and schedules (create, delete; the events
-// each one enqueued), each change checked in the database; and the events
-// page at phone width and from the keyboard.
+// first, the oldest due age charted from the tick's samples), handlers
+// (disable, edit) and schedules (create, delete; the events each one
+// enqueued), each change checked in the database; and the events page at
+// phone width and from the keyboard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
 import { call, db, eventsById, registerHandler, stack } from './support/queue.ts';
@@ -35,6 +36,30 @@ describe('dashboard: pages', () => {
     expect(deadByRow).toEqual([...deadByRow].sort((a, b) => b - a)); // the most dead first
     expect(await page.getByRole('img', { name: 'Runs per minute over the last hour' }).count()).toBe(1);
     await screenshot(page, 'overview');
+    await page.context().close();
+  });
+
+  it('charts the oldest due age from the server: a page opened after a tick shows that tick\'s sample', async () => {
+    const PAUSED = 'DashDueSampled';
+    await registerHandler(sql, { name: PAUSED, kind: 'code', target: 'Addition', enabled: false });
+    // Enabled only for the enqueue, so that nothing claims the event: it stays due, 90 s late.
+    const id = await sql.begin(async (tx) => {
+      await tx`update queue.handlers set enabled = true where name = ${PAUSED}`;
+      const [row] = await tx<{ id: number }[]>`select id from queue.enqueue(${PAUSED}::text, '{"x": 1, "y": 1}'::jsonb, now() - interval '90 seconds')`;
+      await tx`update queue.handlers set enabled = false where name = ${PAUSED}`;
+      return row.id;
+    });
+    await sql`select queue.tick()`;
+    // Gone before the page opens, so what the present says (GET /events/stats) no longer has it: only the tick's sample does.
+    await sql`delete from queue.events where id = ${id}`;
+    const [{ peak }] = await sql<{ peak: number }[]>`select max(oldest_due_age_ms) as peak from queue.stats_by_minute`;
+    expect(peak).toBeGreaterThanOrEqual(90_000);
+
+    const page = await dash.open({ hash: '#/' });
+    const chart = page.locator('figure.chart').filter({ has: page.getByRole('img', { name: 'Oldest due age over the last hour' }) });
+    // At least the peak read above: a later pg_cron tick may have sampled an older event since.
+    await poll(async () => Number(await chart.getAttribute('data-peak'))).toBeGreaterThanOrEqual(peak);
+    expect(await chart.getByRole('img').getAttribute('aria-label')).toMatch(/^Oldest due age over the last hour: latest .+, peak .+$/);
     await page.context().close();
   });
 

@@ -42,6 +42,29 @@ describe('stats', () => {
     for (const r of rows) expect(r.failures).toBeLessThanOrEqual(r.runs);
   });
 
+  it('gives each minute the oldest due age its tick saw (oldest_due_age_ms), null where no tick ran', async () => {
+    const NAME = 'DueSampled';
+    await registerHandler(sql, { name: NAME, kind: 'code', target: 'Addition', enabled: false });
+    // Enabled only for the enqueue, so that no drainer or tick claims it: it stays due.
+    const id = await sql.begin(async (tx) => {
+      await tx`update queue.handlers set enabled = true where name = ${NAME}`;
+      const [row] = await tx<{ id: number }[]>`select id from queue.enqueue(${NAME}::text, '{"x": 1, "y": 1}'::jsonb, now() - interval '90 seconds')`;
+      await tx`update queue.handlers set enabled = false where name = ${NAME}`;
+      return row.id;
+    });
+    try {
+      const [{ minute }] = await sql<{ minute: Date }[]>`select date_trunc('minute', now()) as minute from queue.tick()`;
+      const res = await call('events/stats/minutes');
+      expect(res.status).toBe(200);
+      const rows = res.body.minutes as Array<{ minute: string; oldest_due_age_ms: number | null }>;
+      const ticked = rows.find((r) => Date.parse(r.minute) === minute.getTime());
+      expect(ticked?.oldest_due_age_ms).toBeGreaterThanOrEqual(90_000);
+      for (const r of rows) expect(r.oldest_due_age_ms === null || typeof r.oldest_due_age_ms === 'number').toBe(true);
+    } finally {
+      await sql`delete from queue.events where id = ${id}`;
+    }
+  });
+
   it('is for the service role only', async () => {
     const user = await tokenFor(randomUUID());
     expect((await call('events/stats', { key: user })).status).toBe(403);

@@ -12,7 +12,7 @@
 //   POST   /events/delete
 //   POST   /events/redrive          { name }: retry every dead event of a name
 //   GET    /events/stats            per name: counts per state, oldest due age, recent runs (service role)
-//   GET    /events/stats/minutes    the last hour, a row a minute: runs started and failed (service role)
+//   GET    /events/stats/minutes    the last hour, a row a minute: runs started and failed, oldest due age (service role)
 import type { Context } from 'hono';
 import { BULK_VERBS, bulk, cancel, deleteEvent, getEvent, listEvents, redrive, reschedule, retry, stats, statsByMinute } from '../../src/shared/db.ts';
 import { forbidden, invalidRequest, notFound } from '../../src/shared/errors.ts';

@@ -60,7 +60,7 @@ export interface Queue<E extends object = Untyped> {
   redrive(name: EventName<E>): Promise<number>;
   /** Counts per state and recent runs, per event name (GET /events/stats); service role only. */
   stats(): Promise<StatsRow[]>;
-  /** The last hour, a row a minute, oldest first: runs started and failed (GET /events/stats/minutes); service role only. */
+  /** The last hour, a row a minute, oldest first: runs started and failed, and the oldest due age the tick saw (GET /events/stats/minutes); service role only. */
   statsByMinute(): Promise<MinuteStats[]>;
 
   /**

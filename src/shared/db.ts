@@ -235,7 +235,7 @@ export async function stats(sql: Sql): Promise<NameStats[]> {
 
 /** The last hour, a row a minute, oldest first (queue.stats_by_minute). */
 export async function statsByMinute(sql: Sql): Promise<MinuteStats[]> {
-  return sql<MinuteStats[]>`select minute, runs, failures from queue.stats_by_minute`;
+  return sql<MinuteStats[]>`select minute, runs, failures, oldest_due_age_ms from queue.stats_by_minute`;
 }
 
 export async function createSchedule(sql: Sql, s: ScheduleInput): Promise<Schedule> {

@@ -110,4 +110,6 @@ export interface MinuteStatsOf<T> {
   runs: number;
   /** Of them, the ones that failed, timed out or were lost. */
   failures: number;
+  /** The oldest due age over every name, the largest any tick of that minute saw; null when no tick ran in it. */
+  oldest_due_age_ms: number | null;
 }

@@ -1,5 +1,6 @@
 -- Reading and steering events: list, get, cancel, retry, redrive, the stats
--- view, reschedule, delete, and the bulk verbs (cancel_many, retry_many,
+-- views (with the per-minute samples of the oldest due age the tick records),
+-- reschedule, delete, and the bulk verbs (cancel_many, retry_many,
 -- delete_many: one verb on every event a filter matches).
 -- `p_owner` scopes every call to one user's events; null means all events
 -- (the service role).
@@ -281,20 +282,116 @@ comment on view queue.stats is 'Per event name: counts per state, oldest due eve
 
 grant select on queue.stats to service_role;
 
+-- queue._due_samples: the oldest due age over every name, one row a minute,
+-- the largest any tick of that minute saw. The age itself exists only in the
+-- present (queue.stats); these rows make the last hour of it a history that
+-- stats_by_minute shows beside runs and failures. Written by
+-- _record_due_sample, which keeps 2 hours (the view reads one), so the table
+-- holds at most ~120 rows and needs nothing from prune.
+create table queue._due_samples (
+  minute            timestamptz primary key,
+  oldest_due_age_ms bigint not null
+                    constraint due_samples_age_nonnegative check (oldest_due_age_ms >= 0)
+);
+comment on table queue._due_samples is 'Internal: the oldest due age over every name, per minute, as the tick saw it (read through queue.stats_by_minute).';
+
+-- Read by service_role through stats_by_minute (a security_invoker view);
+-- anon and authenticated get nothing, as for the view.
+alter table queue._due_samples enable row level security;
+grant select on queue._due_samples to service_role;
+create policy due_samples_service_role on queue._due_samples
+  for select to service_role using (true);
+
+-- queue._oldest_due_at() -> timestamptz
+-- The run_at of the oldest due event over every name: the earliest queued
+-- event, or the earliest scheduled one whose time has come (the tick promotes
+-- those only as it claims). Null when nothing is due. queue.stats finds the
+-- same per name by reading every event; this stays cheap however large the
+-- backlog, on the indexes claim and promotion already keep:
+--   queued: the first entry of each (name, priority) in events_claim_idx is
+--     that group's earliest run_at, so a skip scan visits one entry per
+--     (name, priority) present (a few probes per group) rather than every
+--     queued event. An index on queued run_at alone would make this one probe
+--     but cost every enqueue and every claim an index write, for a read made
+--     once per tick.
+--   scheduled: the first entry of events_scheduled_idx.
+-- Reads only; takes no locks; raises nothing.
+create function queue._oldest_due_at()
+returns timestamptz
+language sql stable
+set search_path = ''
+as $$
+  with recursive firsts as (
+    (select e.name, e.priority, e.run_at
+       from queue.events e
+      where e.state = 'queued'
+      order by e.name, e.priority desc, e.run_at, e.id
+      limit 1)
+    union all
+    select nx.name, nx.priority, nx.run_at
+      from firsts f
+     cross join lateral (
+       -- The next group in index order: a lower priority of the same name,
+       -- else the next name.
+       (select e.name, e.priority, e.run_at
+          from queue.events e
+         where e.state = 'queued' and e.name = f.name and e.priority < f.priority
+         order by e.name, e.priority desc, e.run_at, e.id
+         limit 1)
+       union all
+       (select e.name, e.priority, e.run_at
+          from queue.events e
+         where e.state = 'queued' and e.name > f.name
+         order by e.name, e.priority desc, e.run_at, e.id
+         limit 1)
+       limit 1
+     ) nx
+  )
+  select least(
+    (select min(f.run_at) from firsts f),
+    (select min(e.run_at) from queue.events e where e.state = 'scheduled' and e.run_at <= now())
+  )
+$$;
+
+-- queue._record_due_sample() -> void
+-- Records the oldest due age now (_oldest_due_at; 0 when nothing is due) as
+-- the current minute's sample, keeping the larger when the minute has one:
+-- on hosted Supabase six ticks share a minute, and the minute's figure is
+-- the worst of them. Deletes samples older than 2 hours in the same
+-- statement. Called by every tick. Locking: the minute's row (two concurrent
+-- ticks serialize on it). Raises nothing of its own.
+create function queue._record_due_sample()
+returns void
+language sql
+set search_path = ''
+as $$
+  with pruned as (
+    delete from queue._due_samples s where s.minute < now() - interval '2 hours'
+  )
+  insert into queue._due_samples as s (minute, oldest_due_age_ms)
+  values (date_trunc('minute', now()),
+          greatest(0, coalesce((extract(epoch from now() - queue._oldest_due_at()) * 1000)::bigint, 0)))
+  on conflict (minute) do update
+    set oldest_due_age_ms = greatest(s.oldest_due_age_ms, excluded.oldest_due_age_ms)
+$$;
+
 -- queue.stats_by_minute: the last hour, one row a minute (oldest first, the
 -- current minute last, empty minutes 0): attempts started and how many of
--- them failed, over every name. The dashboard's charts.
+-- them failed, over every name, and the oldest due age the ticks of that
+-- minute saw (_due_samples; null for a minute no tick ran in). The
+-- dashboard's charts.
 create view queue.stats_by_minute
 with (security_invoker = true)
 as
 select m.minute,
        count(r.id)::bigint as runs,
-       count(r.id) filter (where queue._is_failure(r.outcome))::bigint as failures
+       count(r.id) filter (where queue._is_failure(r.outcome))::bigint as failures,
+       (select d.oldest_due_age_ms from queue._due_samples d where d.minute = m.minute) as oldest_due_age_ms
   from generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()), interval '1 minute') m(minute)
   left join queue.runs r on r.started_at >= m.minute and r.started_at < m.minute + interval '1 minute'
  group by m.minute
  order by m.minute;
-comment on view queue.stats_by_minute is 'The last hour, per minute: attempts started and failed, over every name.';
+comment on view queue.stats_by_minute is 'The last hour, per minute: attempts started and failed, and the oldest due age, over every name.';
 
 grant select on queue.stats_by_minute to service_role;
 

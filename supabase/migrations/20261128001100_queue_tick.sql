@@ -5,13 +5,16 @@
 --   1. reclaim expired leases (attempts that ran are recorded as lost;
 --      attempts that were never delivered are taken back unspent);
 --   2. enqueue the due occurrences of recurring schedules;
---   3. unless a drainer is running (it claims for itself), claim due events
+--   3. record the oldest due age as this minute's sample (_record_due_sample:
+--      the history of stats_by_minute), before claiming, so that it is how
+--      far behind the queue was when the tick came;
+--   4. unless a drainer is running (it claims for itself), claim due events
 --      in batches of `p_batch_size`, at most `p_max_batches` batches
 --      (Default: 100 x 10);
---   4. for each batch, one net.http_post to the dispatch function carrying
+--   5. for each batch, one net.http_post to the dispatch function carrying
 --      the claimed rows as claim returns them: each event with its handler
 --      (kind, target, timeout_ms);
---   5. kick a drainer if more events come due within the kick horizon, so
+--   6. kick a drainer if more events come due within the kick horizon, so
 --      they start on time rather than at the next tick.
 -- pg_net sends the requests only after this transaction commits, so dispatch
 -- never sees an event whose claim could still roll back.
@@ -31,6 +34,7 @@ begin
   events := 0;
   reclaimed := queue.reclaim();
   scheduled := queue.enqueue_due_schedules();
+  perform queue._record_due_sample();
 
   if queue._secret('project_url') is null or queue._secret('secret_key') is null then
     raise warning 'queue.tick: Vault secrets project_url and secret_key are required to dispatch; nothing was claimed.';

@@ -16,7 +16,7 @@ declare
 begin
   foreach f in array array[
     'claim', 'heartbeat', 'settle', 'complete', 'fail', '_lose', 'reclaim', 'release', '_undeliver',
-    'enqueue', 'enqueue_many', '_kick_on_insert', 'tick', 'kick', 'kick_if_due', 'next_due_at', 'drain_stop', 'enqueue_due_schedules',
+    'enqueue', 'enqueue_many', '_kick_on_insert', 'tick', 'kick', 'kick_if_due', 'next_due_at', 'drain_stop', 'enqueue_due_schedules', '_record_due_sample',
     'list_events', 'get_event', 'cancel', 'retry', 'redrive', 'reschedule', 'delete_event',
     '_bulk', 'cancel_many', 'retry_many', 'delete_many', 'prune'
   ] loop

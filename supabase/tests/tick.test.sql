@@ -1,7 +1,7 @@
 -- tick: reclaims expired leases, claims due events, posts one request per batch.
 begin;
 \ir helpers/queue_tests.psql
-select plan(17);
+select plan(27);
 
 select queue_tests.reset();
 
@@ -60,6 +60,54 @@ select is(queue._tick_schedule('1.4-1'), '* * * * *', 'pg_cron 1.4 (Debian 12) t
 select is((select schedule from cron.job where jobname = 'queue-tick'),
   queue._tick_schedule((select extversion from pg_extension where extname = 'pg_cron')),
   'the installed job uses the schedule for the installed pg_cron');
+
+-- Every tick records the oldest due age over every name as its minute's sample (stats_by_minute's history).
+select queue_tests.reset();
+insert into queue.handlers (name, kind, target) values ('TapDue', 'code', 'Addition'), ('TapDueB', 'code', 'Addition');
+-- A drainer "runs", so the ticks below leave the events queued and each sees them again.
+update queue._drainer set active_until = clock_timestamp() + interval '1 minute';
+select is(queue._oldest_due_at(), null::timestamptz, 'with nothing due there is no oldest due time');
+select id as due10 from queue.enqueue('TapDue', '{"x": 1, "y": 1}', now() - interval '10 seconds', 10) \gset
+select id as due90 from queue.enqueue('TapDue', '{"x": 1, "y": 1}', now() - interval '90 seconds', -5) \gset
+select id as due30 from queue.enqueue('TapDueB', '{"x": 1, "y": 1}', now() - interval '30 seconds', 0) \gset
+select id as later from queue.enqueue('TapDueB', '{"x": 1, "y": 1}', now() + interval '1 hour', 0) \gset
+select is(queue._oldest_due_at(), now() - interval '90 seconds',
+  'the oldest due time is the earliest queued run_at over every name and priority, though it is not in the first (name, priority) of the claim index');
+update queue.events set run_at = now() - interval '100 seconds' where id = :later;
+select is(queue._oldest_due_at(), now() - interval '100 seconds',
+  'a scheduled event whose time has come counts as due: the tick promotes it only as it claims');
+update queue.events set run_at = now() + interval '1 hour' where id = :later;
+
+select queue.tick();
+select results_eq('select minute, oldest_due_age_ms from queue._due_samples',
+  $$values (date_trunc('minute', now()), 90000::bigint)$$,
+  'a tick with an event due 90 s ago records 90000 ms as the current minute''s sample');
+select is((select oldest_due_age_ms from queue.stats_by_minute where minute = date_trunc('minute', now())), 90000::bigint,
+  'stats_by_minute shows it in the current minute''s row');
+select is((select count(*) from queue.stats_by_minute where oldest_due_age_ms is null), 59::bigint,
+  'and null in the other minutes of the hour, which no tick sampled');
+
+select queue.delete_event(:due90);
+select queue.tick();
+select is((select oldest_due_age_ms from queue._due_samples where minute = date_trunc('minute', now())), 90000::bigint,
+  'a second tick in the same minute that finds less due keeps the larger value');
+update queue.events set run_at = now() - interval '150 seconds' where id = :due30;
+select queue.tick();
+select is((select oldest_due_age_ms from queue._due_samples where minute = date_trunc('minute', now())), 150000::bigint,
+  'and one that finds more due raises it');
+
+insert into queue._due_samples (minute, oldest_due_age_ms)
+values (date_trunc('minute', now()) - interval '3 hours', 1), (date_trunc('minute', now()) - interval '119 minutes', 2);
+select queue.tick();
+select is(array(select minute from queue._due_samples order by minute),
+  array[date_trunc('minute', now()) - interval '119 minutes', date_trunc('minute', now())],
+  'a tick deletes the samples older than 2 hours and keeps the rest');
+
+delete from queue.events;
+delete from queue._due_samples;
+select queue.tick();
+select is((select oldest_due_age_ms from queue.stats_by_minute where minute = date_trunc('minute', now())), 0::bigint,
+  'with nothing due a tick records 0: a minute the tick ran in is never null');
 
 select * from finish();
 rollback;

@@ -1,9 +1,10 @@
-// A small time-series chart (uPlot): one line, time on the x axis.
+// A small time-series chart (uPlot): one line, time on the x axis. A null
+// value is a gap (a minute with no sample), not a zero.
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 
 export function Chart({ title, times, values, color, format }: {
-  title: string; times: number[]; values: number[]; color: string; format?: (v: number) => string;
+  title: string; times: number[]; values: (number | null)[]; color: string; format?: (v: number) => string;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -21,11 +22,16 @@ export function Chart({ title, times, values, color, format }: {
     return () => { resize.disconnect(); plot.current?.destroy(); plot.current = null; };
   }, [title, color, format]);
   useEffect(() => { plot.current?.setData([times.map((t) => t / 1000), values]); }, [times, values]);
-  const last = values[values.length - 1];
+  const known = values.filter((v): v is number => v !== null);
+  const last = known.at(-1);
+  const peak = known.length ? Math.max(...known) : undefined;
+  const show = (v: number | undefined) => (v === undefined ? '—' : format ? format(v) : String(v));
+  // The canvas says nothing to a screen reader (or a test): its name and the
+  // figure's data attributes carry the latest and largest values.
   return (
-    <figure className="chart">
-      <figcaption>{title}: <strong>{last === undefined ? '—' : format ? format(last) : last}</strong></figcaption>
-      <div ref={box} role="img" aria-label={`${title} over the last hour`} />
+    <figure className="chart" data-latest={last} data-peak={peak}>
+      <figcaption>{title}: <strong>{show(last)}</strong></figcaption>
+      <div ref={box} role="img" aria-label={`${title} over the last hour: latest ${show(last)}, peak ${show(peak)}`} />
     </figure>
   );
 }

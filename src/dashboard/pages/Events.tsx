@@ -10,6 +10,7 @@ import { EVENT_STATES, type EventChange, type EventRow, type EventState } from '
 import { useLiveStatus, useSession } from '../context.ts';
 import { href, navigate } from '../router.ts';
 import { ConfirmDialog, ErrorBox, Empty, Loading, StateBadge, Time } from '../components/ui.tsx';
+import { Tabs } from '../components/Tabs.tsx';
 import { describeError } from '../connection.ts';
 import { EnqueueForm } from './EnqueueForm.tsx';
 
@@ -41,6 +42,9 @@ export function filterFromParams(p: URLSearchParams): EventsFilter {
     older: num('older'),
   };
 }
+
+/** The element id of a state's tab (undefined: the "all" tab). */
+const stateTabId = (s: EventState | undefined) => `state-tab-${s ?? 'all'}`;
 
 export function filterHref(f: EventsFilter): string {
   return href('/events', { state: f.state, name: f.name, schedule: f.schedule, after: f.after, before: f.before, id: f.id, older: f.older });
@@ -185,54 +189,53 @@ export function Events({ params }: { params: URLSearchParams }) {
       </div>
       {canAct && showEnqueue && <EnqueueForm />}
 
-      <div role="tablist" aria-label="State" className="tabs">
-        {[undefined, ...EVENT_STATES].map((s) => (
-          <a key={s ?? 'all'} role="tab" href={filterHref({ ...filter, state: s, older: undefined })}
-            aria-selected={filter.state === s}>{s ?? 'all'}</a>
-        ))}
-      </div>
-      <FilterForm key={key} filter={filter} onApply={set} />
-      {canAct && filter.id === undefined && <BulkActions filter={filter} onDone={() => setReads((n) => n + 1)} />}
+      <Tabs label="State" panel="events-panel" tabs={[undefined, ...EVENT_STATES].map((s) => ({
+        id: stateTabId(s), label: s ?? 'all', href: filterHref({ ...filter, state: s, older: undefined }), selected: filter.state === s,
+      }))} />
+      <div role="tabpanel" id="events-panel" aria-labelledby={stateTabId(filter.state)}>
+        <FilterForm key={key} filter={filter} onApply={set} />
+        {canAct && filter.id === undefined && <BulkActions filter={filter} onDone={() => setReads((n) => n + 1)} />}
 
-      {error != null ? <ErrorBox error={error} retry={() => setReads((n) => n + 1)} />
-        : rows === null ? <Loading what="events" />
-          : rows.length === 0 ? <Empty>{filter.id !== undefined ? `No event ${filter.id} (or it is not yours).` : 'No events match this filter.'}</Empty>
-            : (
-              <div className="table events-table" role="table" aria-label="Events" aria-rowcount={rows.length}>
-                <div role="rowgroup">
-                  <div role="row" className="tr th">
-                    {['id', 'name', 'state', 'attempts', 'priority', 'run at', 'created', 'last error'].map((h) => (
-                      <span role="columnheader" key={h} className={`c-${h.replace(' ', '-')}`}>{h}</span>
-                    ))}
+        {error != null ? <ErrorBox error={error} retry={() => setReads((n) => n + 1)} />
+          : rows === null ? <Loading what="events" />
+            : rows.length === 0 ? <Empty>{filter.id !== undefined ? `No event ${filter.id} (or it is not yours).` : 'No events match this filter.'}</Empty>
+              : (
+                <div className="table events-table" role="table" aria-label="Events" aria-rowcount={rows.length}>
+                  <div role="rowgroup">
+                    <div role="row" className="tr th">
+                      {['id', 'name', 'state', 'attempts', 'priority', 'run at', 'created', 'last error'].map((h) => (
+                        <span role="columnheader" key={h} className={`c-${h.replace(' ', '-')}`}>{h}</span>
+                      ))}
+                    </div>
+                  </div>
+                  <div ref={scrollRef} className="scroll" role="rowgroup">
+                    <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
+                      {virtual.getVirtualItems().map((v) => {
+                        const e = rows[v.index];
+                        return (
+                          <a role="row" key={v.key} href={href(`/events/${e.id}`)} className={`tr${e.gone ? ` gone-${e.gone}` : ''}`}
+                            data-event-id={e.id} data-state={e.state} aria-rowindex={v.index + 1}
+                            style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}>
+                            <span role="cell" className="c-id">{e.id}</span>
+                            <span role="cell" className="c-name">{e.name}</span>
+                            <span role="cell" className="c-state"><StateBadge state={e.gone === 'deleted' ? 'deleted' : e.state} /></span>
+                            <span role="cell" className="c-attempts">{e.attempts}</span>
+                            <span role="cell" className="c-priority">{e.priority}</span>
+                            <span role="cell" className="c-run-at"><Time at={e.run_at} /></span>
+                            <span role="cell" className="c-created"><Time at={e.created_at} /></span>
+                            <span role="cell" className="c-last-error">{errorText(e.last_error)}</span>
+                          </a>
+                        );
+                      })}
+                    </div>
                   </div>
                 </div>
-                <div ref={scrollRef} className="scroll" role="rowgroup">
-                  <div style={{ height: virtual.getTotalSize(), position: 'relative' }}>
-                    {virtual.getVirtualItems().map((v) => {
-                      const e = rows[v.index];
-                      return (
-                        <a role="row" key={v.key} href={href(`/events/${e.id}`)} className={`tr${e.gone ? ` gone-${e.gone}` : ''}`}
-                          data-event-id={e.id} data-state={e.state} aria-rowindex={v.index + 1}
-                          style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}>
-                          <span role="cell" className="c-id">{e.id}</span>
-                          <span role="cell" className="c-name">{e.name}</span>
-                          <span role="cell" className="c-state"><StateBadge state={e.gone === 'deleted' ? 'deleted' : e.state} /></span>
-                          <span role="cell" className="c-attempts">{e.attempts}</span>
-                          <span role="cell" className="c-priority">{e.priority}</span>
-                          <span role="cell" className="c-run-at"><Time at={e.run_at} /></span>
-                          <span role="cell" className="c-created"><Time at={e.created_at} /></span>
-                          <span role="cell" className="c-last-error">{errorText(e.last_error)}</span>
-                        </a>
-                      );
-                    })}
-                  </div>
-                </div>
-              </div>
-            )}
-      <nav className="pager row" aria-label="Pages of events">
-        {filter.older !== undefined && <a href={filterHref({ ...filter, older: undefined })}>Newest</a>}
-        {next !== null && <a href={filterHref({ ...filter, older: next })}>Older →</a>}
-      </nav>
+              )}
+        <nav className="pager row" aria-label="Pages of events">
+          {filter.older !== undefined && <a href={filterHref({ ...filter, older: undefined })}>Newest</a>}
+          {next !== null && <a href={filterHref({ ...filter, older: next })}>Older →</a>}
+        </nav>
+      </div>
     </section>
   );
 }

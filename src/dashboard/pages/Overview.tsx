@@ -1,9 +1,8 @@
 // Overview: counts per state and per name (problem names first: dead,
-// failing, oldest due), and small charts of the last hour: runs and failures
-// per minute from GET /events/stats/minutes (the runs table keeps them), and
-// the oldest due age, which only exists in the present: GET /events/stats is
-// sampled every 10 s and the last hour of samples kept in session storage,
-// so that chart covers the last hour this tab has seen.
+// failing, oldest due), and small charts of the last hour from GET
+// /events/stats/minutes: runs and failures per minute (the runs table keeps
+// them) and the oldest due age (each tick records it), so the charts show
+// the hour before the page was opened too.
 import { useEffect, useState } from 'react';
 import { EVENT_STATES, type MinuteStats, type StatsRow } from '../../sdk/index.ts';
 import { useSession } from '../context.ts';
@@ -11,21 +10,10 @@ import { href } from '../router.ts';
 import { Chart } from '../components/Chart.tsx';
 import { duration, ErrorBox, Empty, Loading } from '../components/ui.tsx';
 
-const SAMPLE_MS = 10_000;
-const HOUR = 3_600_000;
-const HISTORY_KEY = 'supaqueue.dashboard.stats-history';
+/** How often the stats are read again (the tick's period on hosted Supabase). */
+const REFRESH_MS = 10_000;
 /** No run in the last 5 minutes while an event has been due this long: the tick or kicks are not running. */
 const STALL_MS = 60_000;
-
-interface Sample { at: number; oldestDueMs: number }
-
-function loadHistory(): Sample[] {
-  try {
-    return (JSON.parse(sessionStorage.getItem(HISTORY_KEY) ?? '[]') as Sample[]).filter((s) => s.at > Date.now() - HOUR);
-  } catch {
-    return [];
-  }
-}
 
 /** Problem names first: dead, then failing, then the oldest due; then by name. */
 export function byProblem(a: StatsRow, b: StatsRow): number {
@@ -37,33 +25,24 @@ export function Overview() {
   const { conn, canAct } = useSession();
   const [stats, setStats] = useState<StatsRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [history, setHistory] = useState<Sample[]>(loadHistory);
   const [minutes, setMinutes] = useState<MinuteStats[]>([]);
 
   useEffect(() => {
     if (!canAct) return;
     let stopped = false;
-    const sample = async () => {
+    const read = async () => {
       try {
         const [rows, perMinute] = await Promise.all([conn.queue.stats(), conn.queue.statsByMinute()]);
         if (stopped) return;
         setStats(rows);
         setMinutes(perMinute);
         setError(null);
-        setHistory((h) => {
-          const next = [...h.filter((s) => s.at > Date.now() - HOUR), {
-            at: Date.now(),
-            oldestDueMs: Math.max(0, ...rows.map((r) => r.oldest_due_age_ms ?? 0)),
-          }];
-          sessionStorage.setItem(HISTORY_KEY, JSON.stringify(next));
-          return next;
-        });
       } catch (err) {
         if (!stopped) setError(err);
       }
     };
-    void sample();
-    const timer = setInterval(sample, SAMPLE_MS);
+    void read();
+    const timer = setInterval(read, REFRESH_MS);
     return () => { stopped = true; clearInterval(timer); };
   }, [conn, canAct]);
 
@@ -80,7 +59,6 @@ export function Overview() {
   const total = (s: (typeof EVENT_STATES)[number]) => stats.reduce((n, r) => n + r[s], 0);
   const recentRuns = stats.reduce((n, r) => n + r.runs_last_5_minutes, 0);
   const oldestDue = Math.max(0, ...stats.map((r) => r.oldest_due_age_ms ?? 0));
-  const times = history.map((s) => s.at);
   const minuteTimes = minutes.map((m) => Date.parse(m.minute));
   return (
     <section aria-labelledby="overview-title">
@@ -99,7 +77,7 @@ export function Overview() {
       <div className="charts">
         <Chart title="Runs per minute" times={minuteTimes} values={minutes.map((m) => m.runs)} color="#2f7de1" />
         <Chart title="Failures per minute" times={minuteTimes} values={minutes.map((m) => m.failures)} color="#d64545" />
-        <Chart title="Oldest due (while this tab was open)" times={times} values={history.map((s) => s.oldestDueMs)} color="#c98a00" format={duration} />
+        <Chart title="Oldest due age" times={minuteTimes} values={minutes.map((m) => m.oldest_due_age_ms)} color="#c98a00" format={duration} />
       </div>
       {rows.length === 0 ? <Empty>No events yet.</Empty> : (
         <div className="table-wrap">
