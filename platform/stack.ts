@@ -1,12 +1,14 @@
 // The local Supabase stack without Docker: Postgres (pg_cron, wal2json), the
 // platform baseline, the project's migrations through the real Supabase CLI,
-// the pg_net stand-in worker, the edge functions on Deno and the gateway.
+// the pg_net stand-in worker, the edge functions on Deno, the Auth stand-in
+// and the gateway.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { startAuth } from './auth/server.ts';
 import { readProjectConfig, REPO_ROOT, SUPABASE_DIR } from './config.ts';
 import { startGateway } from './edge-runtime/gateway.ts';
 import { resolveEdgeLimits, type EdgeLimits } from './edge-runtime/limits.ts';
@@ -143,6 +145,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
     try {
       await sql.unsafe(readFileSync(join(REPO_ROOT, 'platform/postgres/platform.sql'), 'utf8'));
+      await sql.unsafe(readFileSync(join(REPO_ROOT, 'platform/auth/auth.sql'), 'utf8'));
       log('applying migrations (supabase migration up)…');
       migrate(dbUrl);
       const seededMarker = join(stateDir, 'seeded');
@@ -191,9 +194,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const stopFunctions = Object.assign(() => edgeRuntime.stop(), { timeoutMs: edgeRuntime.limits.stopGraceMs + 10_000 });
     started.push(stopFunctions);
 
+    // Auth answers on the API port under /auth/v1, as on hosted; it stops after the gateway.
+    const auth = startAuth({ dbUrl, keys, issuer: `${apiUrl}/auth/v1` });
+    started.push(() => auth.stop());
+
     let realtime: RealtimeServer | undefined;
     const gateway: Server = await startGateway({
-      port: apiPort, jwtSecret: keys.jwtSecret, runtime: edgeRuntime,
+      port: apiPort, jwtSecret: keys.jwtSecret, runtime: edgeRuntime, auth: auth.handle,
       onUpgrade: (req, socket, head) => (realtime ? realtime.handleUpgrade(req, socket, head) : socket.destroy()),
     }) as unknown as Server;
     // New connections stop first; requests already in flight are answered

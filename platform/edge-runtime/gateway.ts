@@ -1,7 +1,7 @@
 // LOCAL ONLY. The API gateway at http://127.0.0.1:54321, standing in for
 // Supabase's: /functions/v1/<name>/... is proxied as /<name>/... to a worker
 // of that function (runtime.ts), after checking the JWT when the function
-// has verify_jwt = true. Its own answers use the shapes hosted Supabase
+// has verify_jwt = true; /auth/v1/... goes to the Auth stand-in (auth/). Its own answers use the shapes hosted Supabase
 // returns ({ "code", "message" } and an sb-error-code header):
 //   546 WORKER_RESOURCE_LIMIT  the worker was terminated by a limit mid-request
 //   504 IDLE_TIMEOUT           no response head (or next chunk) within the idle timeout
@@ -26,6 +26,8 @@ export interface GatewayOptions {
   jwtSecret: string;
   /** The functions behind /functions/v1/. */
   runtime: EdgeRuntime;
+  /** The Auth stand-in behind /auth/v1/ (platform/auth/server.ts); absent means 404 there. */
+  auth?: (req: IncomingMessage, res: ServerResponse) => void;
   /** WebSocket upgrades (Realtime); absent means upgrades are refused. */
   onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -195,6 +197,7 @@ export function startGateway(opts: GatewayOptions): Promise<Server> {
     req.on('error', () => {});
     res.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (opts.auth && /^\/auth\/v1(\/|$)/.test(url.pathname)) return opts.auth(req, res);
     const match = /^\/functions\/v1\/([^/?]+)(\/.*)?$/.exec(url.pathname);
     if (!match) return reply(req, res, { status: 404, code: 'NOT_FOUND', message: 'No route matches this path.' });
 

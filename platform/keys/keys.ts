@@ -89,16 +89,17 @@ export async function localKeys(secret = process.env.SUPABASE_JWT_SECRET ?? DEFA
 
 /**
  * A user's access token, as Supabase Auth with JWT signing keys issues it
- * (for tests and examples; there is no Auth server locally): HS256 with the
+ * (for tests and examples, and the Auth stand-in's sessions): HS256 with the
  * JWKS's `kid`, `sub` = `userId` (must be a uuid, as Auth's user ids are),
  * role and aud `authenticated`, valid for `expiresInSeconds` (Default: 3600;
- * negative gives an expired token).
+ * negative gives an expired token). `claims` adds to those or overrides them
+ * (the Auth stand-in gives `iss`, `email`, `session_id`… as Auth does).
  */
-export async function userJwt(secret: string, userId: string, expiresInSeconds = 3600): Promise<string> {
+export async function userJwt(secret: string, userId: string, expiresInSeconds = 3600, claims: JWTPayload = {}): Promise<string> {
   if (!UUID.test(userId)) throw new TypeError(`userJwt: the user id must be a uuid (Supabase Auth's user ids are), got ${JSON.stringify(userId)}.`);
   const now = Math.floor(Date.now() / 1000);
   return signJwt(secret, {
     iss: 'supabase-demo', sub: userId, aud: 'authenticated', role: 'authenticated',
-    iat: now, exp: now + expiresInSeconds,
+    iat: now, exp: now + expiresInSeconds, ...claims,
   }, jwtKid(secret));
 }

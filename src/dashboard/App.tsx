@@ -1,7 +1,7 @@
-// The shell: the connect form (project URL and key), the navigation, the
-// live status, and the page of the current route.
+// The shell: the connect form (project URL and key, or a user's sign-in), the
+// navigation, the live status, and the page of the current route.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { connect, describeError, loadConfig, loadCredentials, saveCredentials, type Connection, type Credentials, type DashboardConfig } from './connection.ts';
+import { connect, describeError, loadConfig, loadCredentials, saveCredentials, signIn, type Connection, type Credentials, type DashboardConfig } from './connection.ts';
 import { SessionContext, useLiveStatus, type Session } from './context.ts';
 import { LiveEvents } from './live.ts';
 import { href, useRoute, type Page } from './router.ts';
@@ -39,6 +39,24 @@ export function App() {
     }
   };
 
+  const signInAndOpen = async (url: string, key: string, email: string, password: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await open(url, await signIn(url, key, email, password));
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  const disconnect = async () => {
+    // Ending the session at Auth may fail (Auth unreachable): the page forgets it all the same.
+    await conn?.signedIn?.signOut().catch(() => {});
+    saveCredentials(null);
+    setConn(null);
+  };
+
   useEffect(() => {
     void loadConfig().then((c) => {
       setConfig(c);
@@ -49,20 +67,37 @@ export function App() {
   }, []);
 
   if (config === undefined) return <p className="state-msg" role="status">Loading…</p>;
-  if (!conn) return <ConnectForm config={config} busy={busy} error={error} onConnect={open} />;
-  return <Connected conn={conn} onDisconnect={() => { saveCredentials(null); setConn(null); }} />;
+  if (!conn) return <ConnectForm config={config} busy={busy} error={error} onConnect={open} onSignIn={signInAndOpen} />;
+  return <Connected conn={conn} onDisconnect={() => void disconnect()} />;
 }
 
-function ConnectForm({ config, busy, error, onConnect }: {
+function ConnectForm({ config, busy, error, onConnect, onSignIn }: {
   config: DashboardConfig | null; busy: boolean; error: unknown; onConnect: (url: string, c: Credentials) => void;
+  onSignIn: (url: string, key: string, email: string, password: string) => void;
 }) {
   const [url, setUrl] = useState(config?.url ?? localStorage.getItem(URL_KEY) ?? '');
   const [key, setKey] = useState('');
   const [userToken, setUserToken] = useState('');
-  const submit = (e: FormEvent, readOnly = false) => {
-    e.preventDefault();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  // Which form the error belongs under: the one last submitted.
+  const [via, setVia] = useState<'key' | 'sign-in'>('key');
+  const projectUrl = () => {
     const u = url.trim().replace(/\/+$/, '');
     localStorage.setItem(URL_KEY, u);
+    return u;
+  };
+  // Signing in takes the publishable key: the page's own, else the one typed.
+  const signInKey = config?.publishableKey || key.trim();
+  const submitSignIn = (e: FormEvent) => {
+    e.preventDefault();
+    setVia('sign-in');
+    onSignIn(projectUrl(), signInKey, email.trim(), password);
+  };
+  const submit = (e: FormEvent, readOnly = false) => {
+    e.preventDefault();
+    setVia('key');
+    const u = projectUrl();
     const token = userToken.trim();
     const k = readOnly || token ? (key.trim() || config?.publishableKey || '') : key.trim();
     onConnect(u, { key: k, ...(token && !readOnly && { userToken: token }) });
@@ -88,7 +123,21 @@ function ConnectForm({ config, busy, error, onConnect }: {
             <button type="button" disabled={busy} onClick={(e) => submit(e, true)}>Read-only (publishable key)</button>
           )}
         </div>
-        {error != null && <div className="error" role="alert"><p>{describeError(error)}</p></div>}
+        {error != null && via === 'key' && <div className="error" role="alert"><p>{describeError(error)}</p></div>}
+      </form>
+      <form onSubmit={submitSignIn} aria-label="Sign in">
+        <h2>Sign in as a user <span className="muted">(their own events, read-only)</span></h2>
+        <label>Email
+          <input name="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label>Password
+          <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        <p className="muted">Through the project's Auth with the publishable key; the session stays in this tab's session storage only.</p>
+        <div className="row">
+          <button type="submit" disabled={busy || !url.trim() || !signInKey}>{busy && via === 'sign-in' ? 'Signing in…' : 'Sign in'}</button>
+        </div>
+        {error != null && via === 'sign-in' && <div className="error" role="alert"><p>{describeError(error)}</p></div>}
       </form>
     </main>
   );
@@ -117,14 +166,16 @@ function Connected({ conn, onDisconnect }: { conn: Connection; onDisconnect: () 
         <span className={`live live-${status}`} role="status" aria-live="polite" data-live={status}>
           {status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : status === 'reconnecting' ? 'Reconnecting…' : 'Live updates off'}
         </span>
-        <span className="who" data-access={conn.access}>{ACCESS_TEXT[conn.access]}</span>
-        <button type="button" onClick={onDisconnect}>Change key</button>
+        <span className="who" data-access={conn.access}>
+          {conn.signedIn ? `signed-in user ${conn.signedIn.email}: your own events, read-only` : ACCESS_TEXT[conn.access]}
+        </span>
+        <button type="button" onClick={onDisconnect}>{conn.signedIn ? 'Sign out' : 'Change key'}</button>
       </header>
       <main>
         {conn.access === 'anon' && (
           <div className="warning" role="note">
             The publishable key alone sees no events: every event belongs to a signed-in user or to the service role.
-            Give a user's access token to see that user's events, or the secret key to operate the queue.
+            Sign in as a user (or give a user's access token) to see that user's events, or the secret key to operate the queue.
           </div>
         )}
         {route.page === 'overview' && <Overview />}

@@ -52,6 +52,15 @@ export async function connectWith(page: Page, { key, userToken }: { key: string;
   await page.locator('.who, [role="alert"]').first().waitFor();
 }
 
+/** Fills the sign-in form and waits until the page is connected (or shows the refusal). */
+export async function signInWith(page: Page, { email, password }: { email: string; password: string }): Promise<void> {
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.getByLabel('Email').fill(email);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.who, [role="alert"]').first().waitFor();
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
