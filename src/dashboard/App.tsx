@@ -2,7 +2,7 @@
 // navigation, the live status, and the page of the current route.
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { connect, describeError, loadConfig, loadCredentials, saveCredentials, signIn, type Connection, type Credentials, type DashboardConfig } from './connection.ts';
-import { SessionContext, useLiveStatus, type Session } from './context.ts';
+import { DashboardContext, useLiveStatus, type Dashboard } from './context.ts';
 import { LiveEvents } from './live.ts';
 import { href, useRoute, type Page } from './router.ts';
 import { EventDetail } from './pages/EventDetail.tsx';
@@ -151,11 +151,11 @@ function Connected({ conn, onDisconnect }: { conn: Connection; onDisconnect: () 
   const live = useMemo(() => new LiveEvents(conn), [conn]);
   useEffect(() => { live.open(); return () => void live.stop(); }, [live]);
   const { status } = useLiveStatus(live);
-  const session: Session = useMemo(() => ({ conn, live, canAct: conn.access === 'operator' }), [conn, live]);
+  const dashboard: Dashboard = useMemo(() => ({ conn, live, canAct: conn.access === 'operator' }), [conn, live]);
   const route = useRoute();
   const current = route.page === 'event' ? 'events' : route.page;
   return (
-    <SessionContext.Provider value={session}>
+    <DashboardContext.Provider value={dashboard}>
       <header className="top">
         <a className="brand" href="#/">supaqueue</a>
         <nav aria-label="Pages">
@@ -184,6 +184,6 @@ function Connected({ conn, onDisconnect }: { conn: Connection; onDisconnect: () 
         {route.page === 'handlers' && <Handlers />}
         {route.page === 'schedules' && <Schedules />}
       </main>
-    </SessionContext.Provider>
+    </DashboardContext.Provider>
   );
 }

@@ -1,20 +1,21 @@
-// What every page gets: the connection (queue SDK, access) and the live stream.
+// What every page gets (the dashboard): the connection (queue SDK, access) and
+// the live stream. "Session" is kept for a signed-in user's Auth session.
 import { createContext, useContext, useSyncExternalStore } from 'react';
 import type { Connection } from './connection.ts';
 import type { LiveEvents, LiveStatus } from './live.ts';
 
-export interface Session {
+export interface Dashboard {
   conn: Connection;
   live: LiveEvents;
   /** True when the credential may act (the service role). */
   canAct: boolean;
 }
 
-export const SessionContext = createContext<Session | null>(null);
+export const DashboardContext = createContext<Dashboard | null>(null);
 
-export function useSession(): Session {
-  const s = useContext(SessionContext);
-  if (!s) throw new Error('useSession outside a connected dashboard');
+export function useDashboard(): Dashboard {
+  const s = useContext(DashboardContext);
+  if (!s) throw new Error('useDashboard outside a connected dashboard');
   return s;
 }
 

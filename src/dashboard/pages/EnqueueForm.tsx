@@ -5,7 +5,7 @@
 import { useState, type FormEvent } from 'react';
 import { builtinEvents, type AnyProps, type Enqueued } from '../../sdk/index.ts';
 import { describeError } from '../connection.ts';
-import { useSession } from '../context.ts';
+import { useDashboard } from '../context.ts';
 import { href } from '../router.ts';
 import { useLoad } from '../components/ui.tsx';
 
@@ -24,7 +24,7 @@ export function propsProblems(text: string, name: string): string[] {
 }
 
 export function EnqueueForm() {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const handlers = useLoad(() => conn.queue.handlers.list(), [conn]);
   const names = (handlers.data ?? []).filter((h) => h.enabled).map((h) => h.name);
   const [name, setName] = useState('');

@@ -3,7 +3,7 @@
 // its state allows. Read again whenever the live stream reports a change of it.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { EventWithRuns } from '../../sdk/index.ts';
-import { useLiveStatus, useSession } from '../context.ts';
+import { useLiveStatus, useDashboard } from '../context.ts';
 import { describeError } from '../connection.ts';
 import { href, navigate } from '../router.ts';
 import { ActionButton, duration, ErrorBox, JsonView, Loading, StateBadge, Time, useLoad } from '../components/ui.tsx';
@@ -28,7 +28,7 @@ export function timeline(e: EventWithRuns): Step[] {
 }
 
 export function EventDetail({ id }: { id: number }) {
-  const { conn, live, canAct } = useSession();
+  const { conn, live, canAct } = useDashboard();
   const { generation } = useLiveStatus(live);
   const { data: e, error, reload } = useLoad(() => conn.queue.getEvent(id), [conn, id, generation]);
   useEffect(() => live.on((changes) => { if (changes.some((c) => c.event.id === id)) reload(); }), [live, id, reload]);
@@ -106,7 +106,7 @@ const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 6
 
 /** A new run-at and/or priority for a scheduled or queued event (POST /events/:id/reschedule). */
 function Reschedule({ id, priority, onDone }: { id: number; priority: number; onDone: () => void }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const [runAt, setRunAt] = useState(() => localInput(new Date(Date.now() + 3_600_000)));
   const [prio, setPrio] = useState(String(priority));
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);

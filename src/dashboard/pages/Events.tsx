@@ -7,7 +7,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { EVENT_STATES, type EventChange, type EventRow, type EventState } from '../../sdk/index.ts';
-import { useLiveStatus, useSession } from '../context.ts';
+import { useLiveStatus, useDashboard } from '../context.ts';
 import { href, navigate } from '../router.ts';
 import { ConfirmDialog, ErrorBox, Empty, Loading, StateBadge, Time } from '../components/ui.tsx';
 import { Tabs } from '../components/Tabs.tsx';
@@ -71,7 +71,7 @@ function fits(f: EventsFilter, e: Partial<EventRow>): boolean {
 }
 
 /** The filter's query for GET /events (or, with an id, GET /events/:id). */
-export async function fetchEvents(queue: ReturnType<typeof useSession>['conn']['queue'], f: EventsFilter) {
+export async function fetchEvents(queue: ReturnType<typeof useDashboard>['conn']['queue'], f: EventsFilter) {
   if (f.id !== undefined) {
     try {
       return { events: [await queue.getEvent(f.id)] as EventRow[], next: null };
@@ -94,7 +94,7 @@ interface Listed extends EventRow {
 }
 
 export function Events({ params }: { params: URLSearchParams }) {
-  const { conn, live, canAct } = useSession();
+  const { conn, live, canAct } = useDashboard();
   const filter = filterFromParams(params);
   const key = filterHref(filter);
   const { generation } = useLiveStatus(live);
@@ -290,7 +290,7 @@ function describeFilter(f: EventsFilter): string {
  * states that count.
  */
 function BulkActions({ filter, onDone }: { filter: EventsFilter; onDone: () => void }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const [asking, setAsking] = useState<{ verb: BulkVerb; count: number } | null>(null);
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);

@@ -4,7 +4,7 @@
 import { useState, type FormEvent } from 'react';
 import type { HandlerPolicy, HandlerRow, StatsRow } from '../../sdk/index.ts';
 import { describeError } from '../connection.ts';
-import { useSession } from '../context.ts';
+import { useDashboard } from '../context.ts';
 import { href } from '../router.ts';
 import { ActionButton, duration, Empty, ErrorBox, Loading, StateBadge, Time, useLoad } from '../components/ui.tsx';
 
@@ -16,7 +16,7 @@ const FIELDS: Array<[keyof HandlerPolicy & keyof HandlerRow, string, 'int' | 'fl
 ];
 
 export function Handlers() {
-  const { conn, canAct } = useSession();
+  const { conn, canAct } = useDashboard();
   const handlers = useLoad(async () => (canAct ? conn.queue.handlers.list() : []), [conn, canAct]);
   const stats = useLoad(async () => (canAct ? conn.queue.stats() : []), [conn, canAct]);
   if (!canAct) return <section><h1>Handlers</h1><Empty>Handlers are the service role's: connect with the secret key to see them.</Empty></section>;
@@ -34,7 +34,7 @@ export function Handlers() {
 }
 
 function Handler({ handler: h, stats, onChange }: { handler: HandlerRow; stats?: StatsRow; onChange: () => void }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const [editing, setEditing] = useState(false);
   const [showRuns, setShowRuns] = useState(false);
   const rate = stats && stats.runs_last_5_minutes ? `${Math.round((100 * stats.failures_last_5_minutes) / stats.runs_last_5_minutes)} %` : '—';
@@ -63,7 +63,7 @@ function Handler({ handler: h, stats, onChange }: { handler: HandlerRow; stats?:
 }
 
 function EditHandler({ handler, onSaved }: { handler: HandlerRow; onSaved: () => void }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const [values, setValues] = useState(() => Object.fromEntries(FIELDS.map(([k]) => [k, handler[k] === null ? '' : String(handler[k])])));
   const [target, setTarget] = useState(handler.target);
   const [error, setError] = useState<string | null>(null);
@@ -100,7 +100,7 @@ function EditHandler({ handler, onSaved }: { handler: HandlerRow; onSaved: () =>
 }
 
 function RecentEvents({ name }: { name: string }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const page = useLoad(() => conn.queue.listEvents({ name, limit: 10 }), [conn, name]);
   if (page.error != null) return <ErrorBox error={page.error} retry={page.reload} />;
   if (!page.data) return <Loading what="recent events" />;

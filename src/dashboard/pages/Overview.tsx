@@ -5,7 +5,7 @@
 // the hour before the page was opened too.
 import { useEffect, useState } from 'react';
 import { EVENT_STATES, type MinuteStats, type StatsRow } from '../../sdk/index.ts';
-import { useSession } from '../context.ts';
+import { useDashboard } from '../context.ts';
 import { href } from '../router.ts';
 import { Chart } from '../components/Chart.tsx';
 import { duration, ErrorBox, Empty, Loading } from '../components/ui.tsx';
@@ -22,7 +22,7 @@ export function byProblem(a: StatsRow, b: StatsRow): number {
 }
 
 export function Overview() {
-  const { conn, canAct } = useSession();
+  const { conn, canAct } = useDashboard();
   const [stats, setStats] = useState<StatsRow[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [minutes, setMinutes] = useState<MinuteStats[]>([]);

@@ -4,13 +4,13 @@
 import { useState, type FormEvent } from 'react';
 import type { ScheduleRow } from '../../sdk/index.ts';
 import { describeError } from '../connection.ts';
-import { useSession } from '../context.ts';
+import { useDashboard } from '../context.ts';
 import { href } from '../router.ts';
 import { ActionButton, Empty, ErrorBox, Loading, Time, useLoad } from '../components/ui.tsx';
 import { propsProblems } from './EnqueueForm.tsx';
 
 export function Schedules() {
-  const { conn, canAct } = useSession();
+  const { conn, canAct } = useDashboard();
   const list = useLoad(async () => (canAct ? conn.queue.schedules.list() : []), [conn, canAct]);
   if (!canAct) return <section><h1>Schedules</h1><Empty>Schedules are the service role's: connect with the secret key to see them.</Empty></section>;
   return (
@@ -32,7 +32,7 @@ export function Schedules() {
 }
 
 function Schedule({ s, onDeleted }: { s: ScheduleRow; onDeleted: () => void }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   return (
     <tr data-schedule={s.name}>
       <th scope="row">{s.name}</th><td><a href={href('/events', { name: s.event_name })}>{s.event_name}</a></td><td className="mono">{s.cron}</td><td>{s.timezone}</td>
@@ -45,7 +45,7 @@ function Schedule({ s, onDeleted }: { s: ScheduleRow; onDeleted: () => void }) {
 }
 
 function CreateSchedule({ onCreated }: { onCreated: () => void }) {
-  const { conn } = useSession();
+  const { conn } = useDashboard();
   const handlers = useLoad(() => conn.queue.handlers.list(), [conn]);
   const [f, setF] = useState({ name: '', event_name: '', cron: '*/5 * * * *', timezone: 'UTC', props: '{}', priority: '0' });
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
