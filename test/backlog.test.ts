@@ -8,20 +8,11 @@ import type { Sql } from '../src/shared/db.ts';
 import { startHandlerServer, type HandlerServer } from './support/handler-server.ts';
 import { notFinal, overlappingRuns } from './support/invariants.ts';
 import { ownStack, type OwnStack } from './support/own-stack.ts';
-import { registerHandler } from './support/queue.ts';
+import { enqueueMany, registerHandler } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = async (query: Promise<{ n: number }[]>) => (await query)[0].n;
-
-async function enqueue(sql: Sql, name: string, n: number, props: object): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < n; i += 10_000) {
-    const events = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ name, props: { ...props, i: i + j } }));
-    ids.push(...(await sql<{ id: number }[]>`select id from queue.enqueue_many(${sql.json(events as any)}::jsonb)`).map((r) => r.id));
-  }
-  return ids;
-}
 
 /** Ticks every `everyMs` (hosted pg_cron: every 10 s) until every event is final. */
 async function tickUntilFinal(sql: Sql, ids: number[], everyMs: number, timeoutMs: number) {
@@ -70,7 +61,7 @@ describe('a backlog of 20,000 url events behind slow webhooks of another part of
       }
     })();
     try {
-      const ids = await enqueue(sql, 'Backlog', 20_000, { sleep_ms: 200 });
+      const ids = await enqueueMany(sql, 'Backlog', 20_000, { sleep_ms: 200 });
       await tickUntilFinal(sql, ids, 10_000, 540_000);
 
       expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`)).toBe(20_000);
@@ -107,7 +98,7 @@ describe('a drainer terminated at the CPU hard limit (the stricter documented 20
   it('loses nothing: every event succeeds, with no overlapping runs', { timeout: 600_000 }, async () => {
     const { sql, stack } = own;
     await registerHandler(sql, { name: 'Killed', kind: 'code', target: 'Addition', max_attempts: 10, backoff_base_ms: 0 });
-    const ids = await enqueue(sql, 'Killed', 5_000, { x: 1, y: 2 });
+    const ids = await enqueueMany(sql, 'Killed', 5_000, { x: 1, y: 2 });
     await tickUntilFinal(sql, ids, 2_000, 540_000);
 
     expect(await count(sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`)).toBe(5_000);

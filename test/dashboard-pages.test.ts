@@ -5,7 +5,7 @@
 // phone width and from the keyboard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventRow, poll, screenshot, startDashboard, type Dashboard } from './support/browser.ts';
-import { call, db, eventsById, registerHandler, stack } from './support/queue.ts';
+import { call, db, enqueueUnclaimed, eventsById, registerHandler, stack } from './support/queue.ts';
 import { waitFor } from './support/wait.ts';
 
 const sql = db();
@@ -40,15 +40,8 @@ describe('dashboard: pages', () => {
   });
 
   it('charts the oldest due age from the server: a page opened after a tick shows that tick\'s sample', async () => {
-    const PAUSED = 'DashDueSampled';
-    await registerHandler(sql, { name: PAUSED, kind: 'code', target: 'Addition', enabled: false });
-    // Enabled only for the enqueue, so that nothing claims the event: it stays due, 90 s late.
-    const id = await sql.begin(async (tx) => {
-      await tx`update queue.handlers set enabled = true where name = ${PAUSED}`;
-      const [row] = await tx<{ id: number }[]>`select id from queue.enqueue(${PAUSED}::text, '{"x": 1, "y": 1}'::jsonb, now() - interval '90 seconds')`;
-      await tx`update queue.handlers set enabled = false where name = ${PAUSED}`;
-      return row.id;
-    });
+    // Nothing claims it: it stays due, 90 s late.
+    const id = await enqueueUnclaimed(sql, 'DashDueSampled', 90_000);
     await sql`select queue.tick()`;
     // Gone before the page opens, so what the present says (GET /events/stats) no longer has it: only the tick's sample does.
     await sql`delete from queue.events where id = ${id}`;

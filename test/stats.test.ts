@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, db, registerHandler, setKicks, tickUntil, tokenFor } from './support/queue.ts';
+import { call, db, enqueueUnclaimed, registerHandler, setKicks, tickUntil, tokenFor } from './support/queue.ts';
 
 const sql = db();
 beforeAll(async () => {
@@ -43,15 +43,8 @@ describe('stats', () => {
   });
 
   it('gives each minute the oldest due age its tick saw (oldest_due_age_ms), null where no tick ran', async () => {
-    const NAME = 'DueSampled';
-    await registerHandler(sql, { name: NAME, kind: 'code', target: 'Addition', enabled: false });
-    // Enabled only for the enqueue, so that no drainer or tick claims it: it stays due.
-    const id = await sql.begin(async (tx) => {
-      await tx`update queue.handlers set enabled = true where name = ${NAME}`;
-      const [row] = await tx<{ id: number }[]>`select id from queue.enqueue(${NAME}::text, '{"x": 1, "y": 1}'::jsonb, now() - interval '90 seconds')`;
-      await tx`update queue.handlers set enabled = false where name = ${NAME}`;
-      return row.id;
-    });
+    // Nothing claims it: it stays due.
+    const id = await enqueueUnclaimed(sql, 'DueSampled', 90_000);
     try {
       const [{ minute }] = await sql<{ minute: Date }[]>`select date_trunc('minute', now()) as minute from queue.tick()`;
       const res = await call('events/stats/minutes');

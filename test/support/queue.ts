@@ -66,6 +66,32 @@ export async function registerHandler(sql: Sql, handler: Record<string, unknown>
   await sql`select queue.create_handler(${sql.json(handler as any)}::jsonb)`;
 }
 
+/** Enqueues n events of `name` (props plus their index `i`) through queue.enqueue_many, 10,000 per call (its batch limit); their ids. */
+export async function enqueueMany(sql: Sql, name: string, n: number, props: object = {}): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i += 10_000) {
+    const events = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ name, props: { ...props, i: i + j } }));
+    ids.push(...(await sql<{ id: number }[]>`select id from queue.enqueue_many(${sql.json(events as any)}::jsonb)`).map((r) => r.id));
+  }
+  return ids;
+}
+
+/**
+ * An event due `dueMsAgo` ago that nothing will claim: `name`'s handler is
+ * enabled only for the enqueue (enqueue refuses a disabled name) and disabled
+ * again in the same transaction. Its id.
+ */
+export async function enqueueUnclaimed(sql: Sql, name: string, dueMsAgo: number): Promise<number> {
+  await registerHandler(sql, { name, kind: 'code', target: 'Addition', enabled: false });
+  return sql.begin(async (tx) => {
+    await tx`update queue.handlers set enabled = true where name = ${name}`;
+    const [row] = await tx<{ id: number }[]>`
+      select id from queue.enqueue(${name}::text, '{"x": 1, "y": 1}'::jsonb, now() - make_interval(secs => ${dueMsAgo / 1000}))`;
+    await tx`update queue.handlers set enabled = false where name = ${name}`;
+    return row.id;
+  });
+}
+
 /**
  * Claims the events `eventIds` (queue.claim, as `worker`) and nothing else:
  * whatever else was due and got claimed with them is handed straight back,
