@@ -50,7 +50,7 @@ describe('dashboard: actions', () => {
     await form.getByLabel('New run at').fill(local);
     await form.getByLabel('Priority').fill('7');
     await form.getByRole('button', { name: 'Reschedule' }).click();
-    await poll(() => form.getByRole('status').textContent()).toContain('priority 7');
+    await poll(() => page.getByRole('group', { name: 'Actions' }).getByRole('status').textContent()).toContain('priority 7');
     const after = await row(id);
     expect([after.state, after.priority, new Date(after.run_at).getTime()]).toEqual(['scheduled', 7, target.getTime()]);
     await screenshot(page, 'event-rescheduled');

@@ -76,10 +76,13 @@ describe('dashboard: events as an operator', () => {
     await screenshot(page, 'event-dead');
 
     // Retry: queued again with a fresh budget, two more failed runs, dead again.
+    // What an action reports stays after the state it leads to hides its button.
+    const outcome = page.getByRole('group', { name: 'Actions' }).getByRole('status');
     await page.getByRole('button', { name: 'Retry' }).click();
     await waitFor('two more runs after the retry', async () => (await runsOf(sql, id)).length === 4, 30_000, 100);
     await finalState(id, 'dead');
     await poll(() => page.locator('table.runs tbody tr').count()).toBe(4);
+    expect(await outcome.textContent()).toBe('Queued again.');
 
     // Redrive every dead DashDivision, after the confirmation.
     const other = (await call('enqueue', { method: 'POST', json: { name: DIV, props: { x: 2, y: 0 } } })).body.id as number;
@@ -88,10 +91,12 @@ describe('dashboard: events as an operator', () => {
     const dialog = page.getByRole('dialog');
     await poll(() => dialog.textContent()).toContain(`Retry every dead ${DIV} event?`);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
-    await poll(() => page.locator('.actions [role="status"]').textContent()).toBe(`2 dead ${DIV} events queued again.`);
+    await poll(() => outcome.textContent()).toBe(`2 dead ${DIV} events queued again.`);
     await waitFor('both redriven events to run twice more', async () => (await runsOf(sql, other)).length === 4 && (await runsOf(sql, id)).length === 6, 30_000, 100);
     await finalState(id, 'dead');
     await finalState(other, 'dead');
+    await poll(() => page.locator('table.runs tbody tr').count()).toBe(6);
+    expect(await outcome.textContent()).toBe(`2 dead ${DIV} events queued again.`);
     await page.context().close();
   });
 

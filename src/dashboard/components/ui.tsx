@@ -106,24 +106,36 @@ export function ConfirmDialog({ text, onAnswer }: { text: string; onAnswer: (yes
   );
 }
 
+/** What an action ended with: its result (status) or its error (alert). */
+export interface Outcome { ok: boolean; text: string }
+
+/** An action's outcome, announced by screen readers (a live region). */
+export function OutcomeText({ outcome }: { outcome: Outcome | null }) {
+  if (!outcome) return null;
+  return <span role={outcome.ok ? 'status' : 'alert'} className={outcome.ok ? 'ok-msg' : 'error-msg'}>{outcome.text}</span>;
+}
+
 /**
  * A button that runs an action (after a confirmation, when `confirm` is
- * given), shows it is running, and reports its error or result beside it.
+ * given), shows it is running, and reports its error or result beside it, or
+ * to `onOutcome` where the action can remove the button itself (a redrive
+ * leaves no dead event to show it on), so the report outlives it.
  */
-export function ActionButton({ label, run, confirm, className }: {
-  label: string; run: () => Promise<string | void>; confirm?: string; className?: string;
+export function ActionButton({ label, run, confirm, className, onOutcome }: {
+  label: string; run: () => Promise<string | void>; confirm?: string; className?: string; onOutcome?: (o: Outcome | null) => void;
 }) {
   const [busy, setBusy] = useState(false);
   const [asking, setAsking] = useState(false);
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [own, setOwn] = useState<Outcome | null>(null);
+  const report = onOutcome ?? setOwn;
   const go = async () => {
     setBusy(true);
-    setMsg(null);
+    report(null);
     try {
       const text = await run();
-      setMsg(text ? { ok: true, text } : null);
+      report(text ? { ok: true, text } : null);
     } catch (err) {
-      setMsg({ ok: false, text: describeError(err) });
+      report({ ok: false, text: describeError(err) });
     } finally {
       setBusy(false);
     }
@@ -134,7 +146,7 @@ export function ActionButton({ label, run, confirm, className }: {
         {busy ? `${label}…` : label}
       </button>
       {asking && confirm && <ConfirmDialog text={confirm} onAnswer={(yes) => { setAsking(false); if (yes) void go(); }} />}
-      {msg && <span role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-msg' : 'error-msg'}>{msg.text}</span>}
+      {!onOutcome && <OutcomeText outcome={own} />}
     </span>
   );
 }

@@ -6,7 +6,7 @@ import type { EventWithRuns } from '../../sdk/index.ts';
 import { useLiveStatus, useDashboard } from '../context.ts';
 import { describeError } from '../connection.ts';
 import { href, navigate } from '../router.ts';
-import { ActionButton, duration, ErrorBox, JsonView, Loading, StateBadge, Time, useLoad } from '../components/ui.tsx';
+import { ActionButton, duration, ErrorBox, JsonView, Loading, OutcomeText, StateBadge, Time, useLoad, type Outcome } from '../components/ui.tsx';
 import { errorText } from './Events.tsx';
 
 interface Step { at: string; label: string; detail?: string }
@@ -32,6 +32,10 @@ export function EventDetail({ id }: { id: number }) {
   const { generation } = useLiveStatus(live);
   const { data: e, error, reload } = useLoad(() => conn.queue.getEvent(id), [conn, id, generation]);
   useEffect(() => live.on((changes) => { if (changes.some((c) => c.event.id === id)) reload(); }), [live, id, reload]);
+  // The actions' outcome lives here, not in their buttons: each action changes
+  // the state, and the new state may not offer the button that reported it.
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  useEffect(() => setOutcome(null), [id]);
 
   if (error != null && !e) return <ErrorBox error={error} retry={reload} />;
   if (!e) return <Loading what={`event ${id}`} />;
@@ -42,22 +46,23 @@ export function EventDetail({ id }: { id: number }) {
       {error != null && <ErrorBox error={error} retry={reload} />}
       <h1 id="event-title">Event {e.id} <span className="muted">{e.name}</span> <StateBadge state={e.state} /></h1>
       {canAct && (
-        <div className="actions row wrap" aria-label="Actions">
+        <div className="actions row wrap" role="group" aria-label="Actions">
           {['scheduled', 'queued', 'processing'].includes(e.state) && !e.cancel_requested_at && (
-            <ActionButton label="Cancel" run={() => act(conn.queue.cancel(e.id), 'Cancel requested.')} />
+            <ActionButton onOutcome={setOutcome} label="Cancel" run={() => act(conn.queue.cancel(e.id), 'Cancel requested.')} />
           )}
-          {['dead', 'cancelled'].includes(e.state) && <ActionButton label="Retry" run={() => act(conn.queue.retry(e.id), 'Queued again.')} />}
+          {['dead', 'cancelled'].includes(e.state) && <ActionButton onOutcome={setOutcome} label="Retry" run={() => act(conn.queue.retry(e.id), 'Queued again.')} />}
           {e.state !== 'processing' && (
-            <ActionButton label="Delete" className="danger" confirm={`Delete event ${e.id} and its ${e.runs.length} runs? This cannot be undone.`}
+            <ActionButton onOutcome={setOutcome} label="Delete" className="danger" confirm={`Delete event ${e.id} and its ${e.runs.length} runs? This cannot be undone.`}
               run={async () => { await conn.queue.delete(e.id); navigate(href('/events', { name: e.name }), { replace: true }); }} />
           )}
           {e.state === 'dead' && (
-            <ActionButton label={`Redrive all dead ${e.name}`} confirm={`Retry every dead ${e.name} event?`}
+            <ActionButton onOutcome={setOutcome} label={`Redrive all dead ${e.name}`} confirm={`Retry every dead ${e.name} event?`}
               run={async () => { const n = await conn.queue.redrive(e.name); reload(); return `${n} dead ${e.name} events queued again.`; }} />
           )}
+          <OutcomeText outcome={outcome} />
         </div>
       )}
-      {canAct && ['scheduled', 'queued'].includes(e.state) && <Reschedule id={e.id} priority={e.priority} onDone={reload} />}
+      {canAct && ['scheduled', 'queued'].includes(e.state) && <Reschedule id={e.id} priority={e.priority} onDone={reload} onOutcome={setOutcome} />}
       <dl className="fields">
         <dt>State</dt><dd>{e.state}{e.cancel_requested_at && ' (cancel requested)'}</dd>
         <dt>Attempts</dt><dd>{e.attempts}{e.max_attempts !== null && ` of ${e.max_attempts}`}</dd>
@@ -105,19 +110,19 @@ export function EventDetail({ id }: { id: number }) {
 const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
 
 /** A new run-at and/or priority for a scheduled or queued event (POST /events/:id/reschedule). */
-function Reschedule({ id, priority, onDone }: { id: number; priority: number; onDone: () => void }) {
+function Reschedule({ id, priority, onDone, onOutcome }: { id: number; priority: number; onDone: () => void; onOutcome: (o: Outcome | null) => void }) {
   const { conn } = useDashboard();
   const [runAt, setRunAt] = useState(() => localInput(new Date(Date.now() + 3_600_000)));
   const [prio, setPrio] = useState(String(priority));
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const submit = async (ev: FormEvent) => {
     ev.preventDefault();
+    onOutcome(null);
     try {
       const row = await conn.queue.reschedule(id, { ...(runAt && { run_at: new Date(runAt).toISOString() }), priority: Number(prio) });
-      setMsg({ ok: true, text: `Rescheduled: ${row.state}, to run ${new Date(row.run_at).toLocaleString()}, priority ${row.priority}.` });
+      onOutcome({ ok: true, text: `Rescheduled: ${row.state}, to run ${new Date(row.run_at).toLocaleString()}, priority ${row.priority}.` });
       onDone();
     } catch (err) {
-      setMsg({ ok: false, text: describeError(err) });
+      onOutcome({ ok: false, text: describeError(err) });
     }
   };
   return (
@@ -125,7 +130,6 @@ function Reschedule({ id, priority, onDone }: { id: number; priority: number; on
       <label>New run at <input name="run_at" type="datetime-local" step="1" value={runAt} onChange={(ev) => setRunAt(ev.target.value)} /></label>
       <label>Priority <input name="priority" type="number" min={-100} max={100} value={prio} onChange={(ev) => setPrio(ev.target.value)} /></label>
       <button type="submit">Reschedule</button>
-      {msg && <span role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-msg' : 'error-msg'}>{msg.text}</span>}
     </form>
   );
 }

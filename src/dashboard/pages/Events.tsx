@@ -9,7 +9,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { EVENT_STATES, type EventChange, type EventRow, type EventState } from '../../sdk/index.ts';
 import { useLiveStatus, useDashboard } from '../context.ts';
 import { href, navigate } from '../router.ts';
-import { ConfirmDialog, ErrorBox, Empty, Loading, StateBadge, Time } from '../components/ui.tsx';
+import { ConfirmDialog, ErrorBox, Empty, Loading, OutcomeText, StateBadge, Time, type Outcome } from '../components/ui.tsx';
 import { Tabs } from '../components/Tabs.tsx';
 import { describeError } from '../connection.ts';
 import { EnqueueForm } from './EnqueueForm.tsx';
@@ -293,7 +293,7 @@ function BulkActions({ filter, onDone }: { filter: EventsFilter; onDone: () => v
   const { conn } = useDashboard();
   const [asking, setAsking] = useState<{ verb: BulkVerb; count: number } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [msg, setMsg] = useState<Outcome | null>(null);
   const body = {
     state: filter.state, name: filter.name, schedule: filter.schedule,
     created_after: filter.after ? new Date(filter.after).toISOString() : undefined,
@@ -338,7 +338,7 @@ function BulkActions({ filter, onDone }: { filter: EventsFilter; onDone: () => v
           text={`${BULK[asking.verb].label} ${asking.count} ${asking.count === 1 ? 'event' : 'events'} matching ${describeFilter(filter)} ${BULK[asking.verb].which}?`}
           onAnswer={(yes) => { const verb = asking.verb; setAsking(null); if (yes) void run(verb); }} />
       )}
-      {msg && <span role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-msg' : 'error-msg'}>{msg.text}</span>}
+      <OutcomeText outcome={msg} />
     </div>
   );
 }
