@@ -55,6 +55,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const drainer = createDrainer({ sql: deps.sql, runner, budget: deps.budget, listen: deps.listen, handOver, log }, deps.drain);
   wake = drainer.wake;
   let draining: Promise<DrainResult> | null = null;
+  let again = false;
 
   return {
     async runBatch(rows) {
@@ -78,10 +79,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       // A request that reaches this worker means the platform still routes to it.
       if (deps.budget.retiring) deps.budget.stillServing();
       if (draining) {
-        drainer.wake();
+        // A drainer that has stopped claiming is finishing, or handing over
+        // (a hand-over can land on this very worker when its own measure ran
+        // out before the platform's): run again once it is done, or the
+        // request would be answered and nothing drain.
+        if (drainer.claiming) drainer.wake();
+        else again = true;
         return draining;
       }
-      return (draining = drainer.run().finally(() => { draining = null; }));
+      const runs = async () => {
+        let result: DrainResult;
+        do {
+          again = false;
+          result = await drainer.run();
+        } while (again && deps.budget.room() !== 'none');
+        return result;
+      };
+      return (draining = runs().finally(() => { draining = null; }));
     },
 
     async retire(reason, shutdown) {

@@ -72,6 +72,8 @@ export interface Drainer {
   run(): Promise<DrainResult>;
   /** New work may be due: claim now. */
   wake(): void;
+  /** True while run() claims; false once it has stopped to finish, settle and hand over. */
+  readonly claiming: boolean;
 }
 
 export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer {
@@ -84,6 +86,7 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
   const aliveMs = opts.aliveMs ?? 3000;
   const waker = createWaker();
   void budget.retired.then(() => waker.wake());
+  let claiming = false;
 
   async function run(): Promise<DrainResult> {
     const started = Date.now();
@@ -113,6 +116,7 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
     };
 
     let failures = 0;
+    claiming = true;
     try {
       for (;;) {
         try {
@@ -157,6 +161,7 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
         }
       }
     } finally {
+      claiming = false;
       await unlisten?.().catch(() => {});
       // Whatever happened, let the next insert kick a fresh drainer right away.
       await drainStop(sql).catch(() => {});
@@ -179,5 +184,5 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
     return { worker, claimed, stopped, handedOver, ms: Date.now() - started };
   }
 
-  return { run, wake: () => waker.wake() };
+  return { run, wake: () => waker.wake(), get claiming() { return claiming; } };
 }
