@@ -1851,7 +1851,7 @@ CREATE FUNCTION queue.settle(p_outcomes jsonb) RETURNS TABLE(run_id bigint, even
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    AS $$
+    AS $_$
 #variable_conflict use_column
 declare
   v_item jsonb;
@@ -1875,8 +1875,7 @@ begin
   return query
   with ok as (
     select distinct on ((x->>'run_id')::bigint) (x->>'run_id')::bigint as run_id, x->'result' as result
-      from jsonb_array_elements(p_outcomes) x
-     where x->>'outcome' = 'succeeded'
+      from jsonb_path_query(p_outcomes, '$[*] ? (@.outcome == "succeeded")') x
   ),
   done_runs as (
     update queue.runs r
@@ -1912,7 +1911,7 @@ begin
     return next;
   end loop;
 end;
-$$;
+$_$;
 
 --
 -- Name: tick(integer, integer); Type: FUNCTION; Schema: queue; Owner: -

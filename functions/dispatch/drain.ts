@@ -11,9 +11,9 @@ import type { Runner } from './runner.ts';
 import type { WorkerBudget } from './worker-budget.ts';
 
 export interface DrainOptions {
-  /** Most attempts running at once. (Default: 200) */
+  /** Most attempts running at once. (Default: 500) */
   maxInFlight?: number;
-  /** Events per claim. (Default: 100) */
+  /** Events per claim. (Default: 250) */
   claimSize?: number;
   /** In flight and per claim once the worker is close to its CPU limit. (Default: 10) */
   taperSize?: number;
@@ -24,7 +24,10 @@ export interface DrainOptions {
 }
 
 /** The in-flight bounds, shared with the dispatcher's tick batches and its runner. */
-export const IN_FLIGHT = { max: 200, claim: 100, taper: 10 } as const;
+// Measured with the settle fix of 20261128001500: 200 / 100 ran about 3,800
+// events/s through one drainer, 500 / 250 about 5,000 (the claim of the next
+// batch overlaps the settle of the last); 1,000 / 250 no faster.
+export const IN_FLIGHT = { max: 500, claim: 250, taper: 10 } as const;
 
 export interface DrainResult {
   worker: string;

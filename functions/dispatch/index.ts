@@ -55,7 +55,7 @@ const dispatcher = createDispatcher({
   sql,
   budget,
   heartbeatMs: optional('QUEUE_HEARTBEAT_MS'),
-  drain: { idleMs: optional('QUEUE_DRAIN_IDLE_MS') },
+  drain: { idleMs: optional('QUEUE_DRAIN_IDLE_MS'), maxInFlight: optional('QUEUE_DRAIN_IN_FLIGHT'), claimSize: optional('QUEUE_DRAIN_CLAIM') },
   listen: async (onNotify) => {
     const { unlisten } = await listener.listen(EVENTS_CHANNEL, onNotify);
     return unlisten;
