@@ -21,6 +21,12 @@ async function outcomes(sql: Sql, ids: number[]) {
   return Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
 }
 
+/** Every attempt of these events succeeded (none failed, none was lost), and no two of an event's runs overlapped. */
+async function expectEachSucceededOnce(sql: Sql, ids: number[]) {
+  expect(await outcomes(sql, ids)).toEqual({ succeeded: ids.length });
+  expect(await overlappingRuns(sql, ids)).toBe(0);
+}
+
 async function waitSucceeded(sql: Sql, ids: number[], timeoutMs: number) {
   await waitFor(`${ids.length} events to succeed`, async () => {
     const [{ n }] = await sql`select count(*)::int as n from queue.events where id = any(${ids}::bigint[]) and state = 'succeeded'`;
@@ -58,8 +64,7 @@ describe('a drainer within its worker\'s budgets', () => {
     // 30 s of work at most 6 s of claiming per worker: at least five workers ran it.
     const served = dispatch.workers.filter((w) => w.requests > 0);
     expect(served.length).toBeGreaterThanOrEqual(5);
-    expect(await outcomes(sql, ids)).toEqual({ succeeded: ids.length });
-    expect(await overlappingRuns(sql, ids)).toBe(0);
+    await expectEachSucceededOnce(sql, ids);
   });
 
   it('CPU: stops claiming before the soft CPU limit and hands over; no worker reaches the hard limit', { timeout: 300_000 }, async () => {
@@ -76,8 +81,7 @@ describe('a drainer within its worker\'s budgets', () => {
     // The platform warns (beforeunload cpu) at 90 % of the hard limit; a
     // drainer that stops at the soft limit never gets there.
     expect(dispatch.workers.filter((w) => w.beforeunload.includes('cpu')).map((w) => w.cpuMs)).toEqual([]);
-    expect(await outcomes(sql, ids)).toEqual({ succeeded: ids.length });
-    expect(await overlappingRuns(sql, ids)).toBe(0);
+    await expectEachSucceededOnce(sql, ids);
   });
 
   it('a hand-over that lands on its own worker (its measure ran out before the platform\'s) carries on there', { timeout: 180_000 }, async () => {
@@ -97,7 +101,6 @@ describe('a drainer within its worker\'s budgets', () => {
     // The hand-over reached a worker that had already drained: it served the kick and the hand-over.
     expect(Math.max(...dispatch.workers.map((w) => w.requests))).toBeGreaterThanOrEqual(2);
     expect(dispatch.terminated.CPUTime ?? 0).toBe(0);
-    expect(await outcomes(sql, ids)).toEqual({ succeeded: ids.length });
-    expect(await overlappingRuns(sql, ids)).toBe(0);
+    await expectEachSucceededOnce(sql, ids);
   });
 });

@@ -126,13 +126,9 @@ export async function connect(url: string, c: Credentials): Promise<Connection> 
   }
   const supabase = client(url, c);
   const queue = createQueue(supabase);
-  if (signedIn) {
+  if (signedIn || c.userToken) {
     await queue.listEvents({ limit: 1 });
-    return { url, access: 'user', supabase, queue, signedIn };
-  }
-  if (c.userToken) {
-    await queue.listEvents({ limit: 1 });
-    return { url, access: 'user', supabase, queue };
+    return { url, access: 'user', supabase, queue, ...(signedIn && { signedIn }) };
   }
   try {
     await queue.handlers.list();

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import type { AuthConfig } from '../../src/shared/auth.ts';
 import { claim, connect, release, type Claimed, type QueueEvent, type Run, type Sql } from '../../src/shared/db.ts';
 import { FINAL_STATES, type EventState } from '../../src/shared/states.ts';
+import { MAX_BATCH } from '../../src/shared/validate.ts';
 import { localJwks, userJwt } from '../../platform/keys/keys.ts';
 
 export const stack = inject('stack');
@@ -66,11 +67,11 @@ export async function registerHandler(sql: Sql, handler: Record<string, unknown>
   await sql`select queue.create_handler(${sql.json(handler as any)}::jsonb)`;
 }
 
-/** Enqueues n events of `name` (props plus their index `i`) through queue.enqueue_many, 10,000 per call (its batch limit); their ids. */
+/** Enqueues n events of `name` (props plus their index `i`) through queue.enqueue_many, MAX_BATCH per call (as POST /enqueue takes them); their ids. */
 export async function enqueueMany(sql: Sql, name: string, n: number, props: object = {}): Promise<number[]> {
   const ids: number[] = [];
-  for (let i = 0; i < n; i += 10_000) {
-    const events = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ name, props: { ...props, i: i + j } }));
+  for (let i = 0; i < n; i += MAX_BATCH) {
+    const events = Array.from({ length: Math.min(MAX_BATCH, n - i) }, (_, j) => ({ name, props: { ...props, i: i + j } }));
     ids.push(...(await sql<{ id: number }[]>`select id from queue.enqueue_many(${sql.json(events as any)}::jsonb)`).map((r) => r.id));
   }
   return ids;

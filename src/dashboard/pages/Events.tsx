@@ -6,7 +6,7 @@
 // changes wait in a counter until resumed.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { EVENT_STATES, type EventChange, type EventRow, type EventState } from '../../sdk/index.ts';
+import { EVENT_STATES, type EventChange, type EventFilter, type EventRow, type EventState } from '../../sdk/index.ts';
 import { useLiveStatus, useDashboard } from '../context.ts';
 import { href, navigate } from '../router.ts';
 import { ConfirmDialog, ErrorBox, Empty, Loading, OutcomeText, StateBadge, Time, type Outcome } from '../components/ui.tsx';
@@ -70,6 +70,15 @@ function fits(f: EventsFilter, e: Partial<EventRow>): boolean {
   return true;
 }
 
+/** The filter as the API takes it (GET /events and the bulk verbs), paging aside: times as instants. */
+function apiFilter(f: EventsFilter): EventFilter {
+  return {
+    state: f.state, name: f.name, schedule: f.schedule,
+    created_after: f.after ? new Date(f.after).toISOString() : undefined,
+    created_before: f.before ? new Date(f.before).toISOString() : undefined,
+  };
+}
+
 /** The filter's query for GET /events (or, with an id, GET /events/:id). */
 export async function fetchEvents(queue: ReturnType<typeof useDashboard>['conn']['queue'], f: EventsFilter) {
   if (f.id !== undefined) {
@@ -80,11 +89,7 @@ export async function fetchEvents(queue: ReturnType<typeof useDashboard>['conn']
       throw err;
     }
   }
-  const page = await queue.listEvents({
-    state: f.state, name: f.name, schedule: f.schedule, limit: PAGE, before_id: f.older,
-    created_after: f.after ? new Date(f.after).toISOString() : undefined,
-    created_before: f.before ? new Date(f.before).toISOString() : undefined,
-  });
+  const page = await queue.listEvents({ ...apiFilter(f), limit: PAGE, before_id: f.older });
   return { events: page.events, next: page.next_before_id };
 }
 
@@ -294,11 +299,7 @@ function BulkActions({ filter, onDone }: { filter: EventsFilter; onDone: () => v
   const [asking, setAsking] = useState<{ verb: BulkVerb; count: number } | null>(null);
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<Outcome | null>(null);
-  const body = {
-    state: filter.state, name: filter.name, schedule: filter.schedule,
-    created_after: filter.after ? new Date(filter.after).toISOString() : undefined,
-    created_before: filter.before ? new Date(filter.before).toISOString() : undefined,
-  };
+  const body = apiFilter(filter);
   const many = (verb: BulkVerb) => (verb === 'cancel' ? conn.queue.cancelMany : verb === 'retry' ? conn.queue.retryMany : conn.queue.deleteMany);
   const count = async (verb: BulkVerb) => {
     setBusy(true);

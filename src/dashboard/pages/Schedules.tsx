@@ -6,7 +6,7 @@ import type { ScheduleRow } from '../../sdk/index.ts';
 import { describeError } from '../connection.ts';
 import { useDashboard } from '../context.ts';
 import { href } from '../router.ts';
-import { ActionButton, Empty, ErrorBox, Loading, Time, useLoad } from '../components/ui.tsx';
+import { ActionButton, Empty, ErrorBox, Loading, OutcomeText, Time, useLoad, type Outcome } from '../components/ui.tsx';
 import { propsProblems } from './EnqueueForm.tsx';
 
 export function Schedules() {
@@ -48,7 +48,7 @@ function CreateSchedule({ onCreated }: { onCreated: () => void }) {
   const { conn } = useDashboard();
   const handlers = useLoad(() => conn.queue.handlers.list(), [conn]);
   const [f, setF] = useState({ name: '', event_name: '', cron: '*/5 * * * *', timezone: 'UTC', props: '{}', priority: '0' });
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [msg, setMsg] = useState<Outcome | null>(null);
   const eventName = f.event_name || handlers.data?.[0]?.name || '';
   const problems = propsProblems(f.props, eventName);
   const field = (k: keyof typeof f) => ({ name: k, value: f[k], onChange: (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value }) });
@@ -84,7 +84,7 @@ function CreateSchedule({ onCreated }: { onCreated: () => void }) {
         <label>Props (JSON) <textarea rows={2} spellCheck={false} aria-invalid={problems.length > 0} {...field('props')} /></label>
         <ul className="problems" aria-live="polite">{problems.map((p) => <li key={p}>{p}</li>)}</ul>
         <button type="submit" disabled={problems.length > 0}>Create</button>
-        {msg && <p role={msg.ok ? 'status' : 'alert'} className={msg.ok ? 'ok-msg' : 'error-msg'}>{msg.text}</p>}
+        <OutcomeText outcome={msg} />
       </form>
     </details>
   );
