@@ -227,6 +227,30 @@ describe('what a refused caller is told', () => {
   });
 });
 
+// auth.ts remembers an accepted API key by how it was sent; whatever else a
+// request carries is verified in full. Each pair runs twice, after the secret
+// key has been accepted by the same worker.
+describe('a remembered key', () => {
+  it('lets in only the exact key, sent the same way: no bearer, user or near-miss rides on it', async () => {
+    const forged = await signJwt(OTHER_SECRET, { role: 'service_role', sub: randomUUID(), exp: now() + 3600 }, jwtKid(stack.jwtSecret));
+    const cases: Array<[string, Record<string, string>, number]> = [
+      ['the secret key', { apikey: stack.secretKey }, 200],
+      ['the secret key as a Bearer token', bearer(stack.secretKey), 401],
+      ['a forged token beside the secret key', { apikey: stack.secretKey, ...bearer(forged) }, 401],
+      ['a user token beside the secret key', { apikey: stack.secretKey, ...bearer(userToken) }, 403],
+      ['the secret key with a character more', { apikey: `${stack.secretKey}x` }, 401],
+      ['the secret key less its last character', { apikey: stack.secretKey.slice(0, -1) }, 401],
+      ['the publishable key', { apikey: stack.publishableKey }, 403],
+    ];
+    for (const round of [1, 2]) {
+      for (const [label, headers, status] of cases) {
+        const res = await call('handlers', { key: null, headers });
+        expect(res.status, `${label}, round ${round}: ${JSON.stringify(res.body)}`).toBe(status);
+      }
+    }
+  });
+});
+
 describe('a signed-in user', () => {
   it('owns what they enqueue, sees only their own events, and cannot touch another user\'s', async () => {
     const other = randomUUID();

@@ -117,3 +117,63 @@ describe('enqueue', () => {
     expect(row.owner).toBe(user);
   });
 });
+
+// Group commit (src/shared/group-commit.ts): over HTTP, so the stack's own
+// enqueue worker and its pool group what arrives at once.
+describe('enqueues that arrive together', () => {
+  const many = (n: number, body: (i: number) => unknown, key?: string | null) =>
+    Promise.all(Array.from({ length: n }, (_, i) => call('enqueue', { method: 'POST', key, json: body(i) })));
+  /** Transactions that wrote these events (rows of one transaction share xmin). */
+  const transactions = async (ids: number[]) =>
+    (await sql`select count(distinct xmin::text)::int as n from queue.events where id = any(${ids}::bigint[])`)[0].n as number;
+
+  it('commit together, and each caller gets its own event back', async () => {
+    const tag = randomUUID();
+    const res = await many(64, (i) => ({ name: 'Addition', props: { x: i, y: 0, tag }, delay_ms: 3_600_000 }));
+    for (const r of res) expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const ids = res.map((r) => r.body.id as number);
+    expect(new Set(ids).size).toBe(64);
+    const rows = await sql`select id, props from queue.events where props->>'tag' = ${tag}`;
+    expect(rows).toHaveLength(64);
+    const xOf = new Map(rows.map((r: any) => [r.id, r.props.x]));
+    res.forEach((r, i) => expect(xOf.get(r.body.id)).toBe(i));
+    expect(await transactions(ids)).toBeLessThan(64);
+  });
+
+  it('one caller\'s refused event fails that caller only', async () => {
+    const tag = randomUUID();
+    const bad = (i: number) => i % 8 === 3;
+    const res = await many(48, (i) => ({ name: bad(i) ? 'NoHandlerHere' : 'Addition', props: { x: i, y: 0, tag }, delay_ms: 3_600_000 }));
+    res.forEach((r, i) => {
+      if (bad(i)) expect(r).toMatchObject({ status: 422, body: { error: { code: 'no_handler' } } });
+      else expect(r.status, JSON.stringify(r.body)).toBe(201);
+    });
+    const rows = await sql`select id, props from queue.events where props->>'tag' = ${tag}`;
+    expect(rows.map((r: any) => r.props.x).sort((a: number, b: number) => a - b))
+      .toEqual(Array.from({ length: 48 }, (_, i) => i).filter((i) => !bad(i)));
+    expect(await sql`select 1 from queue.events where name = 'NoHandlerHere'`).toHaveLength(0);
+  });
+
+  it('one idempotency key sent by many at once makes one event; the others get it back', async () => {
+    const key = randomUUID();
+    const res = await many(32, (i) => ({ name: 'Addition', props: { x: i, y: 0 }, idempotency_key: key, delay_ms: 3_600_000 }));
+    expect(res.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(res.filter((r) => r.status === 200)).toHaveLength(31);
+    const ids = new Set(res.map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(res.map((r) => r.body.created).filter(Boolean)).toHaveLength(1);
+    expect(await sql`select id from queue.events where idempotency_key = ${key}`).toEqual([{ id: [...ids][0] }]);
+  });
+
+  it('keeps owners apart: each user owns their own events', async () => {
+    const users = [randomUUID(), randomUUID()];
+    const tokens = await Promise.all(users.map((u) => tokenFor(u)));
+    const tag = randomUUID();
+    const res = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+      call('enqueue', { method: 'POST', key: i % 2 ? tokens[1] : tokens[0], json: { name: 'Addition', props: { x: i, y: 0, tag }, delay_ms: 3_600_000 } })));
+    for (const r of res) expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const rows = await sql`select id, owner from queue.events where props->>'tag' = ${tag}`;
+    const ownerOf = new Map(rows.map((r: any) => [r.id, r.owner]));
+    res.forEach((r, i) => expect(ownerOf.get(r.body.id)).toBe(users[i % 2]));
+  });
+});
