@@ -1,8 +1,8 @@
 // LOCAL ONLY. One worker of a function: a Deno process running
 // function-host.ts, which serves many requests until its supervisor
 // (runtime.ts) retires or terminates it. Everything measured about it is
-// measured from outside, in /proc: CPU (utime + stime of the whole process,
-// minus what booting took) and memory (VmRSS).
+// measured from outside, in /proc: CPU (utime + stime of the process's main
+// thread, minus what booting took) and memory (VmRSS of the whole process).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, type WriteStream } from 'node:fs';
 import { Agent } from 'node:http';
@@ -43,15 +43,23 @@ const MS_PER_TICK = 10;
 export class BootError extends Error {}
 
 export interface WorkerSample {
-  /** CPU ms of the whole process (all threads) since it started. */
+  /** CPU ms of the main thread since the process started. */
   totalCpuMs: number;
   rssMb: number;
 }
 
-/** Reads a process's CPU and memory from /proc; null once it is gone. */
+/**
+ * Reads a process's CPU and memory from /proc; null once it is gone. CPU is
+ * the main thread's, where Deno runs the isolate: hosted's limits count the
+ * isolate's thread (a CLOCK_THREAD_CPUTIME_ID timer, crates/cpu_timer in
+ * supabase/edge-runtime), not V8's compiler and GC helper threads beside it
+ * (about half of a fresh enqueue worker's process CPU, measured). Deno
+ * also parses HTTP on that thread, which hosted does outside the isolate, so
+ * this counts no less than hosted does. Memory is the whole process's.
+ */
 export function sampleProcess(pid: number): WorkerSample | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may hold spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z' || fields[0] === 'X') return null;

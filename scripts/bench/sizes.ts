@@ -14,7 +14,7 @@ const FULL = {
   /** Pickup samples with no drainer alive (each waits for the drainer to stop). */
   coldSamples: 15,
   /** Single-event HTTP enqueue requests. */
-  singleEnqueues: 2000,
+  singleEnqueues: 6000,
   /** The long run for memory, CPU, worker starts, 546s and lost attempts. */
   longRunEvents: 100_000,
   /** Queued events of a name no handler runs, for the backlog measures. */
