@@ -97,6 +97,48 @@ describe('faults', () => {
     await expectAllSucceededWithoutOverlap(ids, 180_000);
   });
 
+  it('terminating the enqueue worker\'s connections under concurrent enqueues: every 201 is one row, and nothing is written twice', { timeout: 120_000 }, async () => {
+    await registerHandler(sql, { name: 'EnqueueFault', kind: 'code', target: 'Addition' });
+    const tag = crypto.randomUUID();
+    const post = (x: number) => fetch(`${stack.functionsUrl}/enqueue`, {
+      method: 'POST',
+      headers: { apikey: stack.secretKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'EnqueueFault', props: { x, y: 0, tag }, delay_ms: 3_600_000 }),
+    }).then(async (res) => ({ x, status: res.status, body: await res.json() }));
+    // 16 clients, 600 requests, while the worker's connections are terminated again and again.
+    let next = 0;
+    const answers: Array<{ x: number; status: number; body: any }> = [];
+    let terminating = true;
+    let killed = 0;
+    const terminator = (async () => {
+      while (terminating) {
+        killed += await count(sql`
+          select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where application_name = 'supaqueue-enqueue'`);
+        await sleep(150);
+      }
+    })();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < 600) answers.push(await post(next++));
+    }));
+    terminating = false;
+    await terminator;
+    expect(killed).toBeGreaterThan(0);
+    const rows = await sql<{ x: number; n: number; ids: number[] }[]>`
+      select (props->>'x')::int as x, count(*)::int as n, array_agg(id) as ids
+        from queue.events where name = 'EnqueueFault' and props->>'tag' = ${tag} group by 1`;
+    const written = new Map(rows.map((r) => [r.x, r]));
+    // No request's event is in the table twice, whatever its answer.
+    expect(rows.filter((r) => r.n > 1)).toEqual([]);
+    const accepted = answers.filter((a) => a.status === 201);
+    expect(accepted.length).toBeGreaterThan(0);
+    for (const a of accepted) expect(written.get(a.x)?.ids, `x=${a.x}`).toEqual([a.body.id]);
+    // The others were told: a 5xx in the one error shape, never a 2xx for nothing.
+    for (const a of answers.filter((a) => a.status !== 201)) {
+      expect(a.status, JSON.stringify(a.body)).toBeGreaterThanOrEqual(500);
+      expect(a.body.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    }
+  });
+
   it('with the pg_net worker stopped for two minutes (its requests lost), the undelivered claims are taken back unspent and the events still complete', { timeout: 360_000 }, async () => {
     await registerHandler(sql, { name: 'NetDown', kind: 'code', target: 'Addition', max_attempts: 20, backoff_base_ms: 0 });
     // A drainer still lingering from an earlier test would run them without pg_net: stop it first.

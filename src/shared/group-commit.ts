@@ -7,12 +7,13 @@
 // finds a connection free goes at once: an idle queue adds no latency.
 //
 // Each call keeps its own answer: its rows, in its order. A group that
-// Postgres refused (an error response: the statement rolled back, nothing was
-// written) is retried call by call, so one call's bad event (a name without a
-// handler, a value out of range) fails that call only. Any other failure (the
-// connection broke, and the commit may or may not have happened) fails every
-// call of the group as it would have failed the call alone: retrying could
-// write an accepted event twice.
+// Postgres refused with an ERROR (the statement rolled back, nothing was
+// written, the session lives on) is retried call by call, so one call's bad
+// event (a name without a handler, a value out of range) fails that call
+// only. Any other failure (a FATAL such as a terminated backend, or a broken
+// connection: the commit may or may not have happened) fails every call of
+// the group as it would have failed the call alone: retrying could write an
+// accepted event twice.
 import postgres from 'postgres';
 import { enqueueMany, type Enqueued, type Sql } from './db.ts';
 import { MAX_BATCH, type EnqueueItem } from './validate.ts';
@@ -60,7 +61,7 @@ export function groupCommit(sql: Sql, slots: number): Enqueue {
     try {
       rows = await enqueueMany(sql, group.flatMap((call) => call.items), group[0].owner);
     } catch (err) {
-      if (!(err instanceof postgres.PostgresError)) {
+      if (!(err instanceof postgres.PostgresError && err.severity === 'ERROR')) {
         for (const call of group) call.reject(err);
         return;
       }
