@@ -8,12 +8,6 @@ import { codeHandlers } from './code-handlers.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { createWorkerBudget } from './worker-budget.ts';
 
-// The worker's budgets count from its first request, as the platform's do
-// (booting is not counted); until then, from module evaluation.
-let startedAt = Date.now();
-let cpuAtStart = process.cpuUsage();
-let serving = false;
-
 const env = (name: string) => {
   const v = Deno.env.get(name);
   if (!v) throw new Error(`${name} is not set`);
@@ -22,39 +16,45 @@ const env = (name: string) => {
 /** Optional settings (function secrets; names may not start with SUPABASE_). */
 const optional = (name: string) => (Deno.env.get(name) ? Number(Deno.env.get(name)) : undefined);
 
-/**
- * CPU ms of the thread that runs this isolate, from /proc/thread-self where
- * the worker may read it (the local platform); null elsewhere. The platform's
- * limits count that thread (hosted: a CLOCK_THREAD_CPUTIME_ID timer), not
- * V8's compiler and GC threads beside it.
- */
-function threadCpuMs(): number | null {
-  try {
-    const stat = Deno.readTextFileSync('/proc/thread-self/stat');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ ticks
-  } catch {
-    return null;
-  }
+/** CPU ms of the thread this code runs on (the isolate's), from /proc; throws where it cannot be read. */
+function threadCpuMs(): number {
+  const stat = Deno.readTextFileSync('/proc/thread-self/stat');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ ticks
 }
-let threadCpuAtStart = threadCpuMs();
 
 /**
- * CPU ms this worker used since it started: its thread's where that can be
- * read; else process.cpuUsage(), which counts the whole process (more than
- * the platform counts, so the worker stops early, never late). Where the
- * process holds several isolates, a reading above the wall-clock time elapsed
- * cannot be this isolate's and is ignored.
+ * CPU ms so far, as the platform counts it: the isolate thread's (hosted: a
+ * CLOCK_THREAD_CPUTIME_ID timer; V8's compiler and GC threads are not
+ * counted) where the worker may read /proc (the local platform); else the
+ * whole process's, process.cpuUsage(), which is more than the platform
+ * counts, so the worker stops early, never late. Chosen once, at load.
+ */
+const cpuNowMs: () => number = (() => {
+  try {
+    threadCpuMs();
+    return threadCpuMs;
+  } catch {
+    return () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    };
+  }
+})();
+
+// The worker's budgets count from its first request, as the platform's do
+// (booting is not counted); until then, from module evaluation.
+let startedAt = Date.now();
+let cpuAtStart = cpuNowMs();
+let serving = false;
+
+/**
+ * CPU ms this worker used since it started. Where the process holds several
+ * isolates, a reading above the wall-clock time elapsed cannot be this
+ * isolate's and is ignored.
  */
 function cpuUsedMs(): number | null {
-  const thread = threadCpuMs();
-  let ms: number;
-  if (thread !== null && threadCpuAtStart !== null) {
-    ms = thread - threadCpuAtStart;
-  } else {
-    const { user, system } = process.cpuUsage(cpuAtStart);
-    ms = (user + system) / 1000;
-  }
+  const ms = cpuNowMs() - cpuAtStart;
   return ms > (Date.now() - startedAt) * 1.5 + 50 ? null : ms;
 }
 
@@ -117,8 +117,7 @@ Deno.serve((request) => {
   if (!serving) {
     serving = true;
     startedAt = Date.now();
-    cpuAtStart = process.cpuUsage();
-    threadCpuAtStart = threadCpuMs();
+    cpuAtStart = cpuNowMs();
   }
   return app.fetch(request);
 });

@@ -8,7 +8,7 @@ import { parseEnqueue } from '../../src/shared/validate.ts';
 export function createApp(deps: QueueFunctionDeps) {
   const app = createFunctionApp('enqueue', { auth: deps.auth, roles: ['authenticated', 'service_role'] });
 
-  const enqueue = groupCommit(deps.sql, deps.sql.options.max);
+  const enqueue = groupCommit(deps.sql);
 
   app.post('/', async (c) => {
     const { batch, items } = parseEnqueue(await readJson(c));

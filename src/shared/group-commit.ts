@@ -28,11 +28,13 @@ interface Call {
 export type Enqueue = (items: EnqueueItem[], owner: string | null) => Promise<Enqueued[]>;
 
 /**
- * An enqueue that groups concurrent calls. `slots`: statements in flight at
- * once, the pool's size (more would only wait for a connection). A group
- * holds calls of one owner (enqueue_many takes one), up to MAX_BATCH events.
+ * An enqueue that groups concurrent calls. As many statements are in flight
+ * at once as the pool has connections (more would only wait for one). A
+ * group holds calls of one owner (enqueue_many takes one), up to MAX_BATCH
+ * events.
  */
-export function groupCommit(sql: Sql, slots: number): Enqueue {
+export function groupCommit(sql: Sql): Enqueue {
+  const slots = sql.options.max;
   const waiting: Call[] = [];
   let inFlight = 0;
 
