@@ -35,10 +35,28 @@ export function connect(url: string, options: { max?: number; name?: string } = 
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},
+    // postgres.js reads the catalog's array types as the first query of each
+    // new connection, in a promise nobody awaits: a backend terminated at that
+    // moment is an unhandled rejection, which ends an edge-function worker
+    // with every request in flight (porsager/postgres#1192, #1223). So it is
+    // off, and the one array type the queue passes, bigint[], is declared here.
+    fetch_types: false,
     types: {
       bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) },
+      bigints: { to: 1016, from: [1016], serialize: bigintArrayLiteral, parse: parseBigintArray },
     },
   }) as unknown as Sql;
+}
+
+/** A bigint[] literal of safe integers: '{1,2,3}'. */
+function bigintArrayLiteral(ns: number[]): string {
+  for (const n of ns) if (!Number.isSafeInteger(n)) throw new TypeError(`not a bigint id: ${n}`);
+  return `{${ns.join(',')}}`;
+}
+
+/** bigint[] as Postgres prints it ('{1,2,NULL}'), one dimension. */
+function parseBigintArray(s: string): Array<number | null> {
+  return s === '{}' ? [] : s.slice(1, -1).split(',').map((x) => (x === 'NULL' ? null : Number(x)));
 }
 
 /**

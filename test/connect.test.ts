@@ -1,0 +1,96 @@
+// The queue's postgres.js client (connect) against a connection that dies as
+// it starts. A proxy in front of the real Postgres answers the first query of
+// the first connection with the message pg_terminate_backend makes the
+// backend send (FATAL 57P01) and closes it, as a terminated or restarted
+// backend does at that moment; every later connection passes through. An
+// unhandled rejection there ends an edge-function worker and every request
+// it has in flight (the enqueue fault test saw it as 500 WORKER_ERROR).
+import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../src/shared/db.ts';
+import { stack } from './support/queue.ts';
+
+/** ErrorResponse ('E'): severity FATAL, 57P01, the server's own message. */
+function fatalTerminated(): Buffer {
+  const fields = [['S', 'FATAL'], ['V', 'FATAL'], ['C', '57P01'], ['M', 'terminating connection due to administrator command']]
+    .map(([k, v]) => Buffer.concat([Buffer.from(k), Buffer.from(v), Buffer.from([0])]));
+  const body = Buffer.concat([...fields, Buffer.from([0])]);
+  const head = Buffer.alloc(5);
+  head.write('E', 0);
+  head.writeUInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+let proxy: Server;
+let killed = 0;
+const sockets = new Set<Socket>();
+
+beforeAll(async () => {
+  const target = new URL(stack.dbUrl);
+  proxy = createServer((client) => {
+    const server = connectTcp(Number(target.port), target.hostname);
+    sockets.add(client).add(server);
+    const doomed = killed === 0;
+    let startup = true;
+    let pending = Buffer.alloc(0);
+    server.pipe(client);
+    client.on('data', (chunk) => {
+      if (!doomed) return void server.write(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      // The startup message has no type byte; every later one is type + int32 length.
+      while (pending.length >= (startup ? 4 : 5)) {
+        const len = startup ? pending.readUInt32BE(0) : pending.readUInt32BE(1) + 1;
+        if (pending.length < len) break;
+        const type = startup ? '' : String.fromCharCode(pending[0]);
+        if (type === 'Q' || type === 'P') {
+          killed++;
+          server.destroy();
+          client.end(fatalTerminated());
+          return;
+        }
+        server.write(pending.subarray(0, len));
+        pending = pending.subarray(len);
+        startup = false;
+      }
+    });
+    for (const s of [client, server]) s.on('error', () => {}).on('close', () => { client.destroy(); server.destroy(); });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((resolve) => proxy.close(resolve));
+});
+
+describe('connect', () => {
+  it('a connection terminated at its first query: no unhandled rejection, nothing run twice, and the pool goes on', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const direct = connect(stack.dbUrl, { max: 1 });
+    const table = `connect_test_${process.pid}`;
+    await direct`create table if not exists ${direct(table)} (id bigint primary key)`;
+    const target = new URL(stack.dbUrl);
+    target.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const sql = connect(target.toString(), { max: 1 });
+    const insert = (id: number) => sql`insert into ${sql(table)} select unnest(${[id]}::bigint[]) returning id`;
+    try {
+      // The proxy took the first insert from the wire: it never reached Postgres.
+      await expect(insert(1)).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+      expect(killed).toBe(1);
+      // postgres.js 3.4.9 replays the dead backend's FATAL onto the first query of the new connection,
+      // before sending it (porsager/postgres#1223): that query fails and is not run either.
+      await expect(insert(2)).rejects.toMatchObject({ code: '57P01' });
+      expect(await insert(3)).toEqual([{ id: 3 }]);
+      expect(await direct`select id from ${direct(table)} order by id`).toEqual([{ id: 3 }]);
+      // An unhandled rejection surfaces on a later turn of the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await direct`drop table if exists ${direct(table)}`;
+      await Promise.all([sql.end(), direct.end()]);
+    }
+  });
+});
