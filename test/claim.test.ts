@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claim } from '../src/shared/db.ts';
 import { db, registerHandler, setKicks } from './support/queue.ts';
 
 const sql = db();
@@ -46,6 +47,16 @@ describe('claim', () => {
     expect(new Set(all).size).toBe(ids.length);
     const [{ running }] = await sql`select count(*)::int as running from queue.runs where event_id = any(${ids}::bigint[]) and outcome = 'running'`;
     expect(running).toBe(ids.length);
+  });
+
+  it('claim() writes only what it checked into its statement: a worker name that is not a word, or a limit that is not an integer, claims nothing (drainer.test.ts and dispatch.test.ts run it for real)', async () => {
+    const [id] = await enqueue(1);
+    for (const worker of ["x'::text, 1000, true); update queue.events set priority = 99; --", 'drain x', '', "é"]) {
+      await expect(claim(sql, worker, 10), JSON.stringify(worker)).rejects.toThrow(TypeError);
+    }
+    await expect(claim(sql, 'drain:ok', 1.5)).rejects.toThrow(TypeError);
+    const [row] = await sql`select state, priority from queue.events where id = ${id}`;
+    expect(row).toEqual({ state: 'queued', priority: 0 });
   });
 
   it('does not claim an event whose run_at is in the future', async () => {

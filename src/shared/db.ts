@@ -202,9 +202,24 @@ export async function bulk(sql: Sql, verb: BulkVerb, { filter, dry_run }: BulkIn
   return row;
 }
 
-/** Claims up to `limit` due events; `delivered`: the caller runs them itself (a drainer), so no first heartbeat is needed. */
+/** What claim() accepts as a worker name, as it writes the name into its statement. */
+const WORKER_NAME = /^[\w.:-]{1,200}$/;
+
+/**
+ * Claims up to `limit` due events; `delivered`: the caller runs them itself
+ * (a drainer), so no first heartbeat is needed.
+ *
+ * Its values are written into the statement, each checked first (a worker
+ * name of WORKER_NAME, an integer, a boolean), so it goes by the simple
+ * protocol in one round trip. With parameters, postgres.js (which prepares
+ * nothing here, see connect) first has Postgres describe the statement: a
+ * round trip of its own on the way from an enqueue's commit to its handler's
+ * start. Measured: pickup p50 2.1 → 1.8 ms (scripts/bench, drainer alive).
+ */
 export async function claim(sql: Sql, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
-  return sql<Claimed[]>`select * from queue.claim(${worker}::text, ${limit}::integer, ${delivered}::boolean)`;
+  if (!WORKER_NAME.test(worker)) throw new TypeError(`claim: worker name ${JSON.stringify(worker)} is not of ${WORKER_NAME}`);
+  if (!Number.isSafeInteger(limit)) throw new TypeError(`claim: limit ${limit} is not an integer`);
+  return sql.unsafe<Claimed[]>(`select * from queue.claim('${worker}'::text, ${limit}::integer, ${delivered === true})`);
 }
 
 export async function heartbeat(sql: Sql, runIds: number[]): Promise<Map<number, HeartbeatStatus>> {
