@@ -93,4 +93,17 @@ describe('connect', () => {
       await Promise.all([sql.end(), direct.end()]);
     }
   });
+
+  it('passes and reads the array types it declares, as fetch_types would have: bigint[], integer[], text[], name[]', async () => {
+    const sql = connect(stack.dbUrl, { max: 1 });
+    try {
+      const texts = ['a', 'b"c', 'd\\e', '', null, 'NULL', ' x ', '{}', ',', 'é€😀', "'"];
+      const [row] = await sql`
+        select ${texts}::text[] as texts, ${[1, -2, null]}::integer[] as integers, ${[2 ** 53 - 1, 0]}::bigint[] as bigints,
+               array_length(${texts}::text[], 1) as n, (select array_agg(proname) from pg_proc where proname = any(${['now', 'nope']})) as names`;
+      expect(row).toEqual({ texts, integers: [1, -2, null], bigints: [2 ** 53 - 1, 0], n: texts.length, names: ['now'] });
+    } finally {
+      await sql.end();
+    }
+  });
 });

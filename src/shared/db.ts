@@ -39,24 +39,51 @@ export function connect(url: string, options: { max?: number; name?: string } = 
     // new connection, in a promise nobody awaits: a backend terminated at that
     // moment is an unhandled rejection, which ends an edge-function worker
     // with every request in flight (porsager/postgres#1192, #1223). So it is
-    // off, and the one array type the queue passes, bigint[], is declared here.
+    // off, and the array types the queue and its tests pass are declared here.
     fetch_types: false,
     types: {
       bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) },
-      bigints: { to: 1016, from: [1016], serialize: bigintArrayLiteral, parse: parseBigintArray },
+      bigints: { to: 1016, from: [1016], serialize: arrayLiteral, parse: (s: string) => parseArray(s).map(numberOrNull) },
+      integers: { to: 1007, from: [1007], serialize: arrayLiteral, parse: (s: string) => parseArray(s).map(numberOrNull) },
+      texts: { to: 1009, from: [1009], serialize: arrayLiteral, parse: parseArray },
+      names: { to: 1003, from: [1003], serialize: arrayLiteral, parse: parseArray },
     },
   }) as unknown as Sql;
 }
 
-/** A bigint[] literal of safe integers: '{1,2,3}'. */
-function bigintArrayLiteral(ns: number[]): string {
-  for (const n of ns) if (!Number.isSafeInteger(n)) throw new TypeError(`not a bigint id: ${n}`);
-  return `{${ns.join(',')}}`;
+const numberOrNull = (x: string | null) => (x === null ? null : Number(x));
+
+/** A one-dimensional array literal: numbers as they are, strings quoted, null as NULL: '{1,"a\\"b",NULL}'. */
+function arrayLiteral(xs: Array<string | number | null>): string {
+  return `{${xs.map((x) => {
+    if (x === null) return 'NULL';
+    if (typeof x === 'number') {
+      if (!Number.isFinite(x)) throw new TypeError(`not a finite number: ${x}`);
+      return String(x);
+    }
+    return `"${String(x).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  }).join(',')}}`;
 }
 
-/** bigint[] as Postgres prints it ('{1,2,NULL}'), one dimension. */
-function parseBigintArray(s: string): Array<number | null> {
-  return s === '{}' ? [] : s.slice(1, -1).split(',').map((x) => (x === 'NULL' ? null : Number(x)));
+/** A one-dimensional array as Postgres prints it: elements bare or double-quoted (with backslash escapes), NULL unquoted. */
+function parseArray(s: string): Array<string | null> {
+  const out: Array<string | null> = [];
+  if (s === '{}') return out;
+  let i = 1;
+  while (i < s.length - 1) {
+    if (s[i] === '"') {
+      let v = '';
+      for (i++; s[i] !== '"'; i++) v += s[i] === '\\' ? s[++i] : s[i];
+      out.push(v);
+      i += 2; // the closing quote and the comma (or the closing brace)
+    } else {
+      const end = s.indexOf(',', i) === -1 ? s.length - 1 : s.indexOf(',', i);
+      const v = s.slice(i, end);
+      out.push(v === 'NULL' ? null : v);
+      i = end + 1;
+    }
+  }
+  return out;
 }
 
 /**
