@@ -73,7 +73,7 @@ function parseArray(s: string): Array<string | null> {
   while (i < s.length - 1) {
     if (s[i] === '"') {
       let v = '';
-      for (i++; s[i] !== '"'; i++) v += s[i] === '\\' ? s[++i] : s[i];
+      for (i++; i < s.length && s[i] !== '"'; i++) v += s[i] === '\\' ? s[++i] : s[i];
       out.push(v);
       i += 2; // the closing quote and the comma (or the closing brace)
     } else {
