@@ -100,10 +100,17 @@ export async function enqueueUnclaimed(sql: Sql, name: string, dueMsAgo: number)
  * was not claimed (not due, or another claimer has it).
  */
 export async function claimOnly(sql: Sql, eventIds: number[], worker: string): Promise<Claimed[]> {
-  const rows = await claim(sql, worker, 1000);
-  const others = rows.filter((r) => !eventIds.includes(r.id));
-  if (others.length) await release(sql, others.map((r) => r.run_id));
-  const mine = rows.filter((r) => eventIds.includes(r.id));
+  const mine: Claimed[] = [];
+  // An earlier file may have left more than one claim's worth due before them
+  // (kicks off, so no drainer ran them): claim again until they come up. What
+  // was handed back is due from now on, after them.
+  for (let round = 0; round < 10 && mine.length < eventIds.length; round++) {
+    const rows = await claim(sql, worker, 1000);
+    if (rows.length === 0) break;
+    const others = rows.filter((r) => !eventIds.includes(r.id));
+    if (others.length) await release(sql, others.map((r) => r.run_id));
+    mine.push(...rows.filter((r) => eventIds.includes(r.id)));
+  }
   if (mine.length !== eventIds.length) throw new Error(`claimed ${mine.length} of events ${eventIds.join(', ')}`);
   return mine;
 }
