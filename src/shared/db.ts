@@ -43,15 +43,21 @@ export function connect(url: string, options: { max?: number; name?: string } = 
     fetch_types: false,
     types: {
       bigint: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) },
-      bigints: { to: 1016, from: [1016], serialize: arrayLiteral, parse: (s: string) => parseArray(s).map(numberOrNull) },
-      integers: { to: 1007, from: [1007], serialize: arrayLiteral, parse: (s: string) => parseArray(s).map(numberOrNull) },
-      texts: { to: 1009, from: [1009], serialize: arrayLiteral, parse: parseArray },
-      names: { to: 1003, from: [1003], serialize: arrayLiteral, parse: parseArray },
+      bigints: arrayType(1016, Number),
+      integers: arrayType(1007, Number),
+      texts: arrayType(1009),
+      names: arrayType(1003),
     },
   }) as unknown as Sql;
 }
 
-const numberOrNull = (x: string | null) => (x === null ? null : Number(x));
+/** A one-dimensional array type by its oid, its elements read by `element` (text as it is). */
+function arrayType(oid: number, element: (text: string) => string | number = String) {
+  return {
+    to: oid, from: [oid], serialize: arrayLiteral,
+    parse: (s: string) => parseArray(s).map((x) => (x === null ? null : element(x))),
+  };
+}
 
 /** A one-dimensional array literal: numbers as they are, strings quoted, null as NULL: '{1,"a\\"b",NULL}'. */
 function arrayLiteral(xs: Array<string | number | null>): string {
@@ -61,7 +67,7 @@ function arrayLiteral(xs: Array<string | number | null>): string {
       if (!Number.isFinite(x)) throw new TypeError(`not a finite number: ${x}`);
       return String(x);
     }
-    return `"${String(x).replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    return `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
   }).join(',')}}`;
 }
 
@@ -77,7 +83,8 @@ function parseArray(s: string): Array<string | null> {
       out.push(v);
       i += 2; // the closing quote and the comma (or the closing brace)
     } else {
-      const end = s.indexOf(',', i) === -1 ? s.length - 1 : s.indexOf(',', i);
+      const comma = s.indexOf(',', i);
+      const end = comma === -1 ? s.length - 1 : comma;
       const v = s.slice(i, end);
       out.push(v === 'NULL' ? null : v);
       i = end + 1;
@@ -103,7 +110,7 @@ export type NameStats = StatsRow;
 export type MinuteStats = MinuteStatsOf<Date>;
 export type QueueEvent = EventRowOf<Date>;
 export type Run = RunRowOf<Date>;
-/** run_at as JSON carries it (ISO 8601): see enqueueMany. */
+/** What enqueue answers per event, run_at already the string JSON carries (see enqueueMany); the SDK's Enqueued, which functions/ may not import. */
 export type Enqueued = EnqueuedOf<string>;
 
 /** One claimed event with its handler, as claim() returns it and tick posts it: the unit dispatch runs. */
@@ -244,7 +251,7 @@ const WORKER_NAME = /^[\w.:-]{1,200}$/;
  * protocol in one round trip. With parameters, postgres.js (which prepares
  * nothing here, see connect) first has Postgres describe the statement: a
  * round trip of its own on the way from an enqueue's commit to its handler's
- * start. Measured: pickup p50 2.1 → 1.8 ms (scripts/bench, drainer alive).
+ * start (README, Performance: pickup).
  */
 export async function claim(sql: Sql, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
   if (!WORKER_NAME.test(worker)) throw new TypeError(`claim: worker name ${JSON.stringify(worker)} is not of ${WORKER_NAME}`);
