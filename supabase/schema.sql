@@ -921,6 +921,10 @@ begin
      order by c.priority desc, c.run_at, c.id
      limit p_limit
   ),
+  -- By primary key, not joined to due: due's estimate comes from the claim
+  -- index's statistics, and with those stale (a burst of enqueues since the
+  -- last analyze) the planner hashed the whole table instead (20,000 events:
+  -- 4.6 ms of a 250-event claim's 13 ms).
   claimed as (
     update queue.events e
        set state = 'processing',
@@ -928,8 +932,7 @@ begin
            leased_by = p_worker,
            lease_until = clock_timestamp() + queue._lease(),
            updated_at = now()
-      from due
-     where e.id = due.id
+     where e.id = any(array(select due.id from due))
     returning e.*
   ),
   runs as (
@@ -1867,6 +1870,11 @@ CREATE FUNCTION queue.settle(p_outcomes jsonb) RETURNS TABLE(run_id bigint, even
 declare
   v_item jsonb;
   v_run_id bigint;
+  -- The successes, in parallel: each run, its event (null when stale), and
+  -- the results by event id.
+  v_run_ids bigint[];
+  v_event_ids bigint[];
+  v_results jsonb;
 begin
   if jsonb_typeof(p_outcomes) is distinct from 'array' then
     raise exception using errcode = '22023', message = 'outcomes must be a JSON array.';
@@ -1883,7 +1891,11 @@ begin
     order by e.id
       for update;
 
-  return query
+  -- The successes' runs, then their events, each found by primary key.
+  -- Joining the updated runs to events instead left the plan to the tables'
+  -- statistics, stale under load: with the processing events estimated at
+  -- one row, the planner matched each updated run against all of them in a
+  -- nested loop (250 outcomes: 16 ms of 28).
   with ok as (
     -- Filtered inside the path, not by a WHERE on jsonb_array_elements: the
     -- planner counts that as one row and matches each success to its updated
@@ -1896,19 +1908,23 @@ begin
     update queue.runs r
        set outcome = 'succeeded', result = ok.result, finished_at = clock_timestamp()
       from ok
-     where r.id = ok.run_id and r.outcome = 'running'
+     where r.id = any(array(select ok.run_id from ok)) and r.id = ok.run_id and r.outcome = 'running'
     returning r.id, r.event_id, r.result
-  ),
-  done_events as (
-    update queue.events e
-       set state = 'succeeded', result = d.result, lease_until = null, leased_by = null,
-           finished_at = now(), updated_at = now()
-      from done_runs d
-     where e.id = d.event_id and e.state = 'processing'
-    returning e.id
   )
-  select ok.run_id, d.event_id, case when d.id is null then null else 'succeeded'::queue.event_state end
+  select coalesce(array_agg(ok.run_id), '{}'), coalesce(array_agg(d.event_id), '{}'),
+         coalesce(jsonb_object_agg(d.event_id::text, d.result) filter (where d.result is not null), '{}')
+    into v_run_ids, v_event_ids, v_results
     from ok left join done_runs d on d.id = ok.run_id;
+
+  update queue.events e
+     set state = 'succeeded', result = v_results -> e.id::text, lease_until = null, leased_by = null,
+         finished_at = now(), updated_at = now()
+   where e.id = any(v_event_ids) and e.state = 'processing';
+
+  -- event_id is null for a stale outcome (its run no longer running).
+  return query
+  select u.run_id, u.event_id, case when u.event_id is null then null else 'succeeded'::queue.event_state end
+    from unnest(v_run_ids, v_event_ids) u(run_id, event_id);
 
   for v_item in
     select x from jsonb_array_elements(p_outcomes) x

@@ -8,14 +8,14 @@
 // carries on. See supabase/migrations/*_queue_kick.sql for when kicks are sent.
 import { claim, drainAlive, drainStop, kickIfDue, nextDueAt, type Sql } from '../../src/shared/db.ts';
 import type { Runner } from './runner.ts';
-import type { WorkerBudget } from './worker-budget.ts';
+import { taperCap, type WorkerBudget } from './worker-budget.ts';
 
 export interface DrainOptions {
   /** Most attempts running at once. (Default: 500) */
   maxInFlight?: number;
   /** Events per claim. (Default: 250) */
   claimSize?: number;
-  /** In flight and per claim once the worker is close to its CPU limit. (Default: 10) */
+  /** Fewest in flight and per claim once the worker is close to its limits (see taperCap). (Default: 10) */
   taperSize?: number;
   /** How long to linger with nothing to do before stopping, in ms. (Default: 30000) */
   idleMs?: number;
@@ -28,6 +28,9 @@ export interface DrainOptions {
 // batch overlaps the settle of the last); 1,000 / 250 no faster.
 /** The in-flight bounds, shared with the dispatcher's tick batches and its runner. */
 export const IN_FLIGHT = { max: 500, claim: 250, taper: 10 } as const;
+
+/** How long after its own measure ran out a retiring worker kicks its successor (see handOver). */
+const HANDOVER_DELAY_MS = 200;
 
 export interface DrainResult {
   worker: string;
@@ -108,8 +111,8 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
     const take = async (): Promise<{ got: number; full: boolean }> => {
       const room = budget.room();
       if (room === 'none') return { got: 0, full: false };
-      const cap = room === 'taper' ? taperSize : maxInFlight;
-      const want = Math.min(cap - runner.inFlight, room === 'taper' ? taperSize : claimSize);
+      const cap = room === 'taper' ? taperCap(budget, runner.settled, taperSize, maxInFlight) : maxInFlight;
+      const want = Math.min(cap - runner.inFlight, claimSize);
       if (want <= 0) return { got: 0, full: false };
       // Claimed to run here: delivered at once, no first heartbeat.
       const rows = await claim(sql, worker, want, { delivered: true });
@@ -117,6 +120,29 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
       if (rows.length) await runner.start(rows, { delivered: true });
       return { got: rows.length, full: rows.length === want };
     };
+
+    /**
+     * Kicks a successor once the platform has retired this worker, so that
+     * the kick is routed to a fresh one: its own word (beforeunload), or a
+     * while after this worker's own measure ran out (the platform measures
+     * the same counters; the local one samples them every 50 ms). A kick
+     * that lands here anyway is served here (dispatcher.drain: stillServing).
+     */
+    const handOver = async (stoppedAt: number): Promise<boolean> => {
+      await Promise.race([budget.platformRetired, new Promise((r) => setTimeout(r, stoppedAt + HANDOVER_DELAY_MS - Date.now()))]);
+      try {
+        // Sent directly, not through pg_net, whose batch may be held up by
+        // someone else's slow request; the kick's debounce is taken either way.
+        const kicked = await kickIfDue(sql, !deps.handOver);
+        if (kicked) await deps.handOver?.();
+        return kicked;
+      } catch (err) {
+        log(`dispatch/drain: could not hand over (the next tick will): ${err}`);
+        return false;
+      }
+    };
+    let stoppedClaiming = false;
+    let handing: Promise<boolean> | null = null;
 
     let failures = 0;
     claiming = true;
@@ -163,27 +189,19 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
           await waker.wait(500);
         }
       }
+      stoppedClaiming = true;
     } finally {
       claiming = false;
+      const stoppedAt = Date.now();
       await unlisten?.().catch(() => {});
       // Whatever happened, let the next insert kick a fresh drainer right away.
       await drainStop(sql).catch(() => {});
+      // Out of budget with work left: hand over to a fresh worker, which
+      // claims while what is in flight here finishes.
+      handing = stoppedClaiming && budget.retiring && stopped !== 'kicks_off' ? handOver(stoppedAt) : null;
       await runner.idle();
     }
-    // Out of budget with work left: hand over to a fresh worker. A kick sent
-    // before the platform retired this worker would land here again.
-    let handedOver = false;
-    if (budget.retiring && stopped !== 'kicks_off') {
-      await Promise.race([budget.platformRetired, new Promise((r) => setTimeout(r, 500))]);
-      try {
-        // Sent directly, not through pg_net, whose batch may be held up by
-        // someone else's slow request; the kick's debounce is taken either way.
-        handedOver = await kickIfDue(sql, !deps.handOver);
-        if (handedOver) await deps.handOver?.();
-      } catch (err) {
-        log(`dispatch/drain: could not hand over (the next tick will): ${err}`);
-      }
-    }
+    const handedOver = (await handing) ?? false;
     return { worker, claimed, stopped, handedOver, ms: Date.now() - started };
   }
 

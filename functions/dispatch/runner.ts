@@ -101,12 +101,22 @@ export function createRunner(opts: RunnerOptions): Runner {
     if (attempts.size === 0 && timer) { clearInterval(timer); timer = undefined; }
   };
 
+  // A macrotask later, not at once: the attempts of one claimed batch that
+  // finish in the same turn (code handlers) then go in one settle, instead
+  // of the first alone and the rest after its round trip.
+  let flushQueued = false;
+  const flushSoon = () => {
+    if (flushQueued) return;
+    flushQueued = true;
+    setTimeout(() => { flushQueued = false; void flush(); }, 0);
+  };
+
   const finishOne = (runId: number, outcome: Outcome | null) => {
     attempts.delete(runId);
     syncTimer();
     if (outcome) {
       pending.push(outcome);
-      void flush();
+      flushSoon();
     }
     opts.onChange?.();
   };

@@ -47,6 +47,8 @@ export interface WorkerBudget {
   /** ms until the worker should retire by its wall clock (half the wall clock). */
   msUntilRetire(): number;
   cpuUsedMs(): number | null;
+  /** CPU ms kept for finishing what is in flight once tapering: the last tenth of the soft limit. */
+  readonly reserveMs: number;
 }
 
 /** Close to the soft CPU limit: the last 10 % is kept for finishing and settling. */
@@ -84,6 +86,7 @@ export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
     platformRetired,
     msUntilRetire,
     cpuUsedMs: cpu,
+    reserveMs: cpuSoftLimitMs * (1 - TAPER_AT),
     retire(why) {
       platformSaid = true;
       outOfBudget(why);
@@ -108,4 +111,18 @@ export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
       return close ? 'taper' : 'full';
     },
   };
+}
+
+/**
+ * Most attempts in flight while tapering: as many as the reserve can finish
+ * at the CPU per attempt this worker has spent so far (claims and settles
+ * included), within [floor, ceiling]; `floor` until a measure exists. Code
+ * handlers cost tens of microseconds each, so they taper little (a fixed
+ * 10 made the last tenth of a worker's CPU run at a fifth of the rate);
+ * HTTP handlers with large answers cost more, and taper more.
+ */
+export function taperCap(budget: WorkerBudget, finished: number, floor: number, ceiling: number): number {
+  const used = budget.cpuUsedMs();
+  if (used === null || used <= 0 || finished < floor) return floor;
+  return Math.max(floor, Math.min(ceiling, Math.floor(budget.reserveMs / (used / finished))));
 }

@@ -101,6 +101,10 @@ begin
      order by c.priority desc, c.run_at, c.id
      limit p_limit
   ),
+  -- By primary key, not joined to due: due's estimate comes from the claim
+  -- index's statistics, and with those stale (a burst of enqueues since the
+  -- last analyze) the planner hashed the whole table instead (20,000 events:
+  -- 4.6 ms of a 250-event claim's 13 ms).
   claimed as (
     update queue.events e
        set state = 'processing',
@@ -108,8 +112,7 @@ begin
            leased_by = p_worker,
            lease_until = clock_timestamp() + queue._lease(),
            updated_at = now()
-      from due
-     where e.id = due.id
+     where e.id = any(array(select due.id from due))
     returning e.*
   ),
   runs as (

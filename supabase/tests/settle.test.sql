@@ -3,7 +3,7 @@
 -- complete is a one-outcome settle.
 begin;
 \ir helpers/queue_tests.psql
-select plan(17);
+select plan(19);
 select queue_tests.reset();
 insert into queue.handlers (name, kind, target, max_attempts, backoff_base_ms)
 values ('TapSettle', 'code', 'Addition', 3, 60000);
@@ -15,6 +15,8 @@ select id as e5 from queue.enqueue('TapSettle', '{"n": 5}') \gset
 select id as e6 from queue.enqueue('TapSettle', '{"n": 6}') \gset
 select id as e7 from queue.enqueue('TapSettle', '{"n": 7}') \gset
 select id as e8 from queue.enqueue('TapSettle', '{"n": 8}') \gset
+select id as e9 from queue.enqueue('TapSettle', '{"n": 9}') \gset
+select id as e10 from queue.enqueue('TapSettle', '{"n": 10}') \gset
 create temp table c on commit drop as select id, run_id from queue.claim('tap', 1000);
 select run_id as r1 from c where id = :e1 \gset
 select run_id as r2 from c where id = :e2 \gset
@@ -24,6 +26,8 @@ select run_id as r5 from c where id = :e5 \gset
 select run_id as r6 from c where id = :e6 \gset
 select run_id as r7 from c where id = :e7 \gset
 select run_id as r8 from c where id = :e8 \gset
+select run_id as r9 from c where id = :e9 \gset
+select run_id as r10 from c where id = :e10 \gset
 select queue.cancel(:e6);
 
 create temp table settled on commit drop as
@@ -86,5 +90,17 @@ select results_eq(
   'as settle would: the event and its run succeeded with the result, the lease gone');
 select is(queue.complete(:r8, '3'), null, 'complete of a finished run changes nothing');
 select is((select result from queue.events where id = :e8), '2'::jsonb, 'and keeps the first result');
+
+-- No result and a JSON null result stay apart, on the event as on its run.
+select queue.complete(:r9);
+select * from queue.settle(jsonb_build_array(jsonb_build_object('run_id', :r10, 'outcome', 'succeeded', 'result', 'null'::jsonb)));
+select results_eq(
+  format('select e.state::text, e.result is null, r.result is null from queue.events e join queue.runs r on r.event_id = e.id where e.id = %s', :e9),
+  $$values ('succeeded', true, true)$$,
+  'a success without a result stores none (SQL null), on the event and the run');
+select results_eq(
+  format('select e.state::text, e.result, r.result from queue.events e join queue.runs r on r.event_id = e.id where e.id = %s', :e10),
+  $$values ('succeeded', 'null'::jsonb, 'null'::jsonb)$$,
+  'a JSON null result is stored as JSON null, on the event and the run');
 select * from finish();
 rollback;
