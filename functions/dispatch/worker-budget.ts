@@ -86,7 +86,7 @@ export function createWorkerBudget(opts: BudgetOptions = {}): WorkerBudget {
     platformRetired,
     msUntilRetire,
     cpuUsedMs: cpu,
-    reserveMs: cpuSoftLimitMs * (1 - TAPER_AT),
+    reserveMs: cpuSoftLimitMs - cpuSoftLimitMs * TAPER_AT,
     retire(why) {
       platformSaid = true;
       outOfBudget(why);
