@@ -142,10 +142,28 @@ export type Outcome =
 /** numeric columns arrive as strings; these are small enough for a JS number. */
 const numeric = (h: Handler): Handler => ({ ...h, backoff_factor: Number(h.backoff_factor), backoff_jitter: Number(h.backoff_jitter) });
 
+/**
+ * A statement's answer that is not its own: postgres.js keeps a dead
+ * backend's query and error state when it reuses the connection
+ * (porsager/postgres#1215, #1223), and under terminated connections an
+ * enqueue was once answered with the ids of another enqueue's events (in
+ * test/faults.test.ts). Whether this statement committed is unknown, so it
+ * fails as a lost connection does.
+ */
+export class MisdeliveredAnswer extends Error {
+  override name = 'MisdeliveredAnswer';
+}
+
 export async function enqueueMany(sql: Sql, items: EnqueueItem[], owner: string | null): Promise<Enqueued[]> {
-  const rows = await sql<(EnqueuedOf<Date> & { ordinal: number })[]>`
-    select ordinal, id, name, state, run_at, created
+  // Each statement carries a nonce that its rows echo: an enqueue answers
+  // with the ids its own events got, or not at all.
+  const nonce = crypto.randomUUID();
+  const rows = await sql<(EnqueuedOf<Date> & { ordinal: number; nonce: string })[]>`
+    select ordinal, id, name, state, run_at, created, ${nonce}::text as nonce
       from queue.enqueue_many(${sql.json(items as unknown as Json)}::jsonb, ${owner}::uuid)`;
+  if (rows.length !== items.length || rows.some((r) => r.nonce !== nonce)) {
+    throw new MisdeliveredAnswer(`The database's answer to an enqueue of ${items.length} event(s) was not its own (${rows.length} row(s)); whether the events were written is unknown.`);
+  }
   // run_at leaves here as the string JSON gives a Date: JSON.stringify takes
   // a slow path for Date values, about 10× slower for a 10,000-event answer.
   return rows.map(({ id, name, state, run_at, created }) => ({ id, name, state, run_at: run_at.toISOString(), created }));
