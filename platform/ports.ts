@@ -7,33 +7,27 @@ import { createServer } from 'node:net';
  * listen(0) picked comes from that range too, and an outgoing connection can
  * take it between the check and the listen that uses it (seen in CI: a test
  * stack's server failed with EADDRINUSE while the suite held many connections).
+ * Read once: it does not change while the stack runs.
  */
-function ephemeralStart(): number {
+const EPHEMERAL_START = (() => {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(low) && low > 0 ? low : 32768;
   } catch {
     return 32768;
   }
-}
+})();
 
 const LOWEST = 10000;
 
-function bindable(port: number): Promise<boolean> {
+/** Listens on `port` (0: any) on 127.0.0.1 and closes again; the port it got, or null where it could not. */
+function tryListen(port: number): Promise<number | null> {
   return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-function anyPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(null));
+    srv.listen(port, '127.0.0.1', () => {
+      const got = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(got));
     });
   });
 }
@@ -45,11 +39,12 @@ function anyPort(): Promise<number> {
  * in some 20,000). Where the range starts too low to leave room, any free port.
  */
 export async function freePort(): Promise<number> {
-  const highest = ephemeralStart() - 1;
-  if (highest - LOWEST < 1000) return anyPort();
-  for (let i = 0; i < 50; i++) {
-    const port = LOWEST + Math.floor(Math.random() * (highest - LOWEST + 1));
-    if (await bindable(port)) return port;
+  const highest = EPHEMERAL_START - 1;
+  for (let i = 0; highest - LOWEST >= 1000 && i < 50; i++) {
+    const port = await tryListen(LOWEST + Math.floor(Math.random() * (highest - LOWEST + 1)));
+    if (port !== null) return port;
   }
-  return anyPort();
+  const any = await tryListen(0);
+  if (any === null) throw new Error('no free TCP port on 127.0.0.1');
+  return any;
 }

@@ -5,9 +5,9 @@
 // backend does at that moment; every later connection passes through. An
 // unhandled rejection there ends an edge-function worker and every request
 // it has in flight (the enqueue fault test saw it as 500 WORKER_ERROR).
-import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/shared/db.ts';
+import { pgProxy, type PgProxy } from './support/pg-proxy.ts';
 import { stack } from './support/queue.ts';
 
 /** ErrorResponse ('E'): severity FATAL, 57P01, the server's own message. */
@@ -21,15 +21,11 @@ function fatalTerminated(): Buffer {
   return Buffer.concat([head, body]);
 }
 
-let proxy: Server;
+let proxy: PgProxy;
 let killed = 0;
-const sockets = new Set<Socket>();
 
 beforeAll(async () => {
-  const target = new URL(stack.dbUrl);
-  proxy = createServer((client) => {
-    const server = connectTcp(Number(target.port), target.hostname);
-    sockets.add(client).add(server);
+  proxy = await pgProxy(stack.dbUrl, (client, server) => {
     const doomed = killed === 0;
     let startup = true;
     let pending = Buffer.alloc(0);
@@ -53,15 +49,10 @@ beforeAll(async () => {
         startup = false;
       }
     });
-    for (const s of [client, server]) s.on('error', () => {}).on('close', () => { client.destroy(); server.destroy(); });
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
 });
 
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => proxy.close(resolve));
-});
+afterAll(() => proxy.close());
 
 describe('connect', () => {
   it('a connection terminated at its first query: no unhandled rejection, nothing run twice, and the pool goes on', async () => {
@@ -71,9 +62,7 @@ describe('connect', () => {
     const direct = connect(stack.dbUrl, { max: 1 });
     const table = `connect_test_${process.pid}`;
     await direct`create table if not exists ${direct(table)} (id bigint primary key)`;
-    const target = new URL(stack.dbUrl);
-    target.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    const sql = connect(target.toString(), { max: 1 });
+    const sql = connect(proxy.url, { max: 1 });
     const insert = (id: number) => sql`insert into ${sql(table)} select unnest(${[id]}::bigint[]) returning id`;
     try {
       // The proxy took the first insert from the wire: it never reached Postgres.

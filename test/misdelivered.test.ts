@@ -10,33 +10,25 @@
 // value (a random UUID) in the server's answers with another one, as an answer
 // meant for another statement carries another statement's nonce.
 import { randomUUID } from 'node:crypto';
-import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, enqueueMany, MisdeliveredAnswer, type Sql } from '../src/shared/db.ts';
 import { groupCommit } from '../src/shared/group-commit.ts';
+import { pgProxy, type PgProxy } from './support/pg-proxy.ts';
 import { db, registerHandler, stack } from './support/queue.ts';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/g;
 
-let proxy: Server;
+let proxy: PgProxy;
 let proxied: Sql;
 let sql: Sql;
-const sockets = new Set<Socket>();
 
 beforeAll(async () => {
-  const target = new URL(stack.dbUrl);
-  proxy = createServer((client) => {
-    const server = connectTcp(Number(target.port), target.hostname);
-    sockets.add(client).add(server);
+  proxy = await pgProxy(stack.dbUrl, (client, server) => {
     client.pipe(server);
     // Same length, so every message's length field stays right.
     server.on('data', (chunk: Buffer) => void client.write(Buffer.from(chunk.toString('latin1').replace(UUID, () => randomUUID()), 'latin1')));
-    for (const s of [client, server]) s.on('error', () => {}).on('close', () => { client.destroy(); server.destroy(); });
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const url = new URL(stack.dbUrl);
-  url.host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
-  proxied = connect(url.toString(), { max: 2 });
+  proxied = connect(proxy.url, { max: 2 });
   sql = db();
   await registerHandler(sql, { name: 'Misdelivered', kind: 'code', target: 'Addition' });
 });
@@ -44,8 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxied?.end();
   await sql?.end();
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => proxy.close(resolve));
+  await proxy?.close();
 });
 
 describe('an enqueue answered with another statement\'s rows', () => {

@@ -6,7 +6,7 @@ import { release, type Claimed, type Sql } from '../../src/shared/db.ts';
 import { createDrainer, IN_FLIGHT, type DrainOptions, type DrainResult, type Listen } from './drain.ts';
 import type { RunDeps } from './run-event.ts';
 import { createRunner } from './runner.ts';
-import { taperCap, type WorkerBudget } from './worker-budget.ts';
+import { inFlightCap, type WorkerBudget } from './worker-budget.ts';
 
 export interface DispatcherDeps {
   sql: Sql;
@@ -62,8 +62,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       // What this worker has no room for goes back to the queue at once,
       // undelivered and so unspent; a drainer (this one or a fresh worker's)
       // claims it within its own budget.
-      const room = deps.budget.room();
-      const fits = room === 'none' ? 0 : Math.max(0, (room === 'taper' ? taperCap(deps.budget, runner.settled, taper, maxInFlight) : maxInFlight) - runner.inFlight);
+      const fits = Math.max(0, inFlightCap(deps.budget, runner.settled, taper, maxInFlight) - runner.inFlight);
       const [now, back] = [rows.slice(0, fits), rows.slice(fits)];
       if (back.length) {
         await release(deps.sql, back.map((r) => r.run_id)).catch((err) =>

@@ -8,7 +8,7 @@
 // carries on. See supabase/migrations/*_queue_kick.sql for when kicks are sent.
 import { claim, drainAlive, drainStop, kickIfDue, nextDueAt, type Sql } from '../../src/shared/db.ts';
 import type { Runner } from './runner.ts';
-import { taperCap, type WorkerBudget } from './worker-budget.ts';
+import { inFlightCap, type WorkerBudget } from './worker-budget.ts';
 
 export interface DrainOptions {
   /** Most attempts running at once. (Default: 500) */
@@ -109,10 +109,7 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
 
     /** Claims what fits; returns how many were claimed and whether that filled the request. */
     const take = async (): Promise<{ got: number; full: boolean }> => {
-      const room = budget.room();
-      if (room === 'none') return { got: 0, full: false };
-      const cap = room === 'taper' ? taperCap(budget, runner.settled, taperSize, maxInFlight) : maxInFlight;
-      const want = Math.min(cap - runner.inFlight, claimSize);
+      const want = Math.min(inFlightCap(budget, runner.settled, taperSize, maxInFlight) - runner.inFlight, claimSize);
       if (want <= 0) return { got: 0, full: false };
       // Claimed to run here: delivered at once, no first heartbeat.
       const rows = await claim(sql, worker, want, { delivered: true });

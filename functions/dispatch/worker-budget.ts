@@ -126,3 +126,13 @@ export function taperCap(budget: WorkerBudget, finished: number, floor: number, 
   if (used === null || used <= 0 || finished < floor) return floor;
   return Math.max(floor, Math.min(ceiling, Math.floor(budget.reserveMs / (used / finished))));
 }
+
+/**
+ * Most attempts this worker may have in flight now, asking the budget once:
+ * `ceiling` with room, taperCap's while tapering, 0 once out of budget. The
+ * drainer's claims and the tick's batches both go by it.
+ */
+export function inFlightCap(budget: WorkerBudget, finished: number, floor: number, ceiling: number): number {
+  const room = budget.room();
+  return room === 'none' ? 0 : room === 'taper' ? taperCap(budget, finished, floor, ceiling) : ceiling;
+}
