@@ -13,7 +13,7 @@ export interface LoadTarget {
 }
 
 /** Parses one answer's head at the start of buf; null until the whole answer is there. */
-export function parseAnswer(buf: Buffer): { status: number; length: number } | null {
+function parseAnswer(buf: Buffer): { status: number; length: number } | null {
   const end = buf.indexOf('\r\n\r\n');
   if (end < 0) return null;
   const head = buf.subarray(0, end).toString('latin1');
@@ -37,7 +37,7 @@ function client(target: LoadTarget): Promise<{ send: () => Promise<number>; clos
     const fail = (err: Error) => { waiter?.reject(err); waiter = null; };
     socket.on('data', (chunk) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      let answer;
+      let answer: ReturnType<typeof parseAnswer>;
       try { answer = parseAnswer(buf); } catch (err) { fail(err as Error); socket.destroy(); return; }
       if (!answer) return;
       buf = buf.subarray(answer.length);
