@@ -186,6 +186,25 @@ describe('edge runtime', () => {
     expect((await get(`${p.url}/pid`)).body.pid).not.toBe(a);
   });
 
+  it('memory is what hosted measures, the V8 heap and external memory, not RSS: past half of it the worker is retired, not before', { timeout: 60_000 }, async () => {
+    const p = await startProbe({ memoryLimitMb: 200 });
+    const a = (await get(`${p.url}/pid`)).body.pid as number;
+    expect((await get(`${p.url}/alloc?mb=64`)).status).toBe(200);
+    // The process holds the runtime besides the 64 MB: its RSS is past half the limit, the isolate's memory is not.
+    await waitFor('the 64 MB to be reported', () => (worker(p, a)?.memoryMb ?? 0) >= 64, 5000);
+    expect(worker(p, a)!.rssMb).toBeGreaterThan(100);
+    expect(worker(p, a)!.memoryMb).toBeLessThan(100);
+    expect(worker(p, a)!.retired).toBeUndefined();
+    expect((await get(`${p.url}/pid`)).body.pid).toBe(a);
+    expect((await get(`${p.url}/alloc?mb=48`)).status).toBe(200);
+    await waitFor('the worker to be retired', () => worker(p, a)?.retired === 'Memory', 5000);
+    expect(worker(p, a)!.peakMemoryMb).toBeGreaterThanOrEqual(100);
+    expect((await get(`${p.url}/pid`)).body.pid).not.toBe(a);
+    const s = p.rt.stats().probe;
+    expect(s.retired.Memory).toBe(1);
+    expect(s.terminated.Memory ?? 0).toBe(0);
+  });
+
   it('request idle timeout: a request with no response in time is answered 504 (hosted\'s body); the worker lives on', { timeout: 60_000 }, async () => {
     const p = await startProbe({ requestIdleTimeoutMs: 1500 });
     const a = (await get(`${p.url}/pid`)).body.pid as number;

@@ -72,7 +72,13 @@ const budget = createWorkerBudget({
   wallClockMs: optional('QUEUE_WORKER_WALL_CLOCK_MS'),
   cpuSoftLimitMs: optional('QUEUE_WORKER_CPU_MS'),
   memoryLimitMb: optional('QUEUE_WORKER_MEMORY_MB'),
-  memoryUsedMb: () => Deno.memoryUsage().rss / 2 ** 20,
+  // What the platform's memory limit counts: the isolate's used heap and
+  // external memory, not the process's RSS (several isolates share a process
+  // there; V8 also keeps heap it has grown, RSS, long after the data is gone).
+  memoryUsedMb: () => {
+    const m = Deno.memoryUsage();
+    return (m.heapUsed + m.external) / 2 ** 20;
+  },
 });
 
 const dispatcher = createDispatcher({

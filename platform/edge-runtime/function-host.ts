@@ -18,6 +18,8 @@
 // Usage (from worker.ts): deno run --config <import_map> function-host.ts <entrypoint>
 // with SUPAQUEUE_EDGE_CONTROL=<port>:<token> (the supervisor's control port).
 
+import { getHeapStatistics } from 'node:v8';
+
 const [controlPort, token] = (Deno.env.get('SUPAQUEUE_EDGE_CONTROL') ?? '').split(':');
 // The function sees the platform's environment only.
 Deno.env.delete('SUPAQUEUE_EDGE_CONTROL');
@@ -30,6 +32,23 @@ const send = (msg: Record<string, unknown>) => {
   writer.write(encoder.encode(JSON.stringify(msg) + '\n')).catch(() => {});
 };
 send({ t: 'hello', token, pid: Deno.pid });
+
+// Memory as hosted measures a worker (MemCheck in crates/base/src/runtime/
+// mod.rs of supabase/edge-runtime): V8's used heap plus external memory
+// (ArrayBuffers), read as the event loop turns, not the process's RSS (hosted
+// runs many isolates in one process). Malloced memory is added too, as hosted
+// does under EDGE_RUNTIME_INCLUDE_MALLOCED_MEMORY_ON_MEMCHECK, so this never
+// counts less. Reported on a change of half a MB or more; the supervisor
+// applies the limits to it.
+let memoryReported = -1;
+const memoryTimer = setInterval(() => {
+  const h = getHeapStatistics();
+  const mb = (h.used_heap_size + h.external_memory + h.malloced_memory) / 2 ** 20;
+  if (Math.abs(mb - memoryReported) < 0.5) return;
+  memoryReported = mb;
+  send({ t: 'memory', mb });
+}, 50);
+Deno.unrefTimer(memoryTimer);
 
 // EdgeRuntime.waitUntil, as hosted defines it (ext/runtime/js/async_hook.js):
 // a promise is added to a set until it settles, and returned as is; anything

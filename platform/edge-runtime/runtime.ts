@@ -1,7 +1,8 @@
 // LOCAL ONLY. The edge runtime: per function, a supervisor that runs the
 // function in workers (Deno processes serving many requests each) and
-// enforces hosted Supabase's per-worker budgets on them from outside
-// (strategy_per_worker.rs in supabase/edge-runtime):
+// enforces hosted Supabase's per-worker budgets on them (strategy_per_worker.rs
+// in supabase/edge-runtime; memory is what the worker reports of its V8 heap,
+// as hosted's MemCheck reads it, see function-host.ts):
 //
 //   CPU soft limit, half the wall clock, half the memory  -> retired: no new
 //     requests; it finishes its in-flight requests and EdgeRuntime.waitUntil
@@ -51,8 +52,12 @@ export interface WorkerStats {
   bootCpuMs: number;
   /** CPU ms used since it was ready: what the CPU limits apply to. */
   cpuMs: number;
+  /** VmRSS of its process, for the record: hosted limits memory, not RSS. */
   rssMb: number;
   peakRssMb: number;
+  /** What the memory limits apply to: V8's used heap, external and malloced memory (function-host.ts reports it). */
+  memoryMb: number;
+  peakMemoryMb: number;
   /** The Deno process started (warm). */
   spawnedAt: number;
   /** The worker was started (its module began to load). */
@@ -263,8 +268,9 @@ class FunctionSupervisor {
           continue;
         }
         const s = sampleProcess(w.pid);
-        if (s && w.observe(s).rssMb >= L.memoryLimitMb) {
-          this.terminate(w, 'Memory', `memory limit reached while booting: ${s.rssMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
+        if (s) w.observe(s);
+        if (w.memoryMb >= L.memoryLimitMb) {
+          this.terminate(w, 'Memory', `memory limit reached while booting: ${w.memoryMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
         }
         continue;
       }
@@ -273,8 +279,8 @@ class FunctionSupervisor {
       w.observe(s);
       const cpu = w.cpuMs;
       const age = w.firstRequestAt === undefined ? 0 : now - w.firstRequestAt;
-      if (w.rssMb >= L.memoryLimitMb) {
-        this.terminate(w, 'Memory', `memory limit reached: ${w.rssMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
+      if (w.memoryMb >= L.memoryLimitMb) {
+        this.terminate(w, 'Memory', `memory limit reached: ${w.memoryMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
         continue;
       }
       if (L.cpuHardLimitMs > 0 && cpu >= L.cpuHardLimitMs) {
@@ -295,12 +301,12 @@ class FunctionSupervisor {
       }
       if (w.firstRequestAt === undefined) continue; // no request yet: hosted would not have created it
       if (L.cpuHardLimitMs > 0 && cpu >= L.cpuHardLimitMs * pct && w.beforeunload('cpu')) this.note(`worker ${w.id}: beforeunload (cpu) at ${cpu} ms`);
-      if (w.rssMb >= L.memoryLimitMb * pct && w.beforeunload('memory')) this.note(`worker ${w.id}: beforeunload (memory) at ${w.rssMb.toFixed(1)} MB`);
+      if (w.memoryMb >= L.memoryLimitMb * pct && w.beforeunload('memory')) this.note(`worker ${w.id}: beforeunload (memory) at ${w.memoryMb.toFixed(1)} MB`);
       if (L.wallClockLimitMs > 0 && age >= L.wallClockLimitMs * pct && w.beforeunload('wall_clock')) this.note(`worker ${w.id}: beforeunload (wall_clock) at ${age} ms`);
       if (!w.retireReason) {
         if (L.cpuSoftLimitMs > 0 && cpu >= L.cpuSoftLimitMs) this.retire(w, 'CPUTime', `CPU time soft limit reached: ${cpu} ms of ${L.cpuSoftLimitMs} ms`);
         else if (L.wallClockLimitMs > 0 && age >= L.wallClockLimitMs / 2) this.retire(w, 'WallClockTime', `wall clock duration warning: ${age} ms of ${L.wallClockLimitMs} ms`);
-        else if (w.rssMb >= L.memoryLimitMb / 2) this.retire(w, 'Memory', `half the memory limit: ${w.rssMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
+        else if (w.memoryMb >= L.memoryLimitMb / 2) this.retire(w, 'Memory', `half the memory limit: ${w.memoryMb.toFixed(1)} MB of ${L.memoryLimitMb} MB`);
       }
     }
   }
@@ -354,6 +360,7 @@ class FunctionSupervisor {
         role: !w.alive ? 'exited' : w.retireReason ? 'retired' : w === this.active ? 'active' : w === this.standby ? 'standby' : 'other',
         requests: w.requests, inflight: w.inflight, pendingWaitUntil: w.pendingWaitUntil,
         bootCpuMs: w.bootCpuMs, cpuMs: w.cpuMs, rssMb: Math.round(w.rssMb * 10) / 10, peakRssMb: Math.round(w.peakRssMb * 10) / 10,
+        memoryMb: Math.round(w.memoryMb * 10) / 10, peakMemoryMb: Math.round(w.peakMemoryMb * 10) / 10,
         spawnedAt: w.spawnedAt, startedAt: w.startedAt, readyAt: w.readyAt, firstRequestAt: w.firstRequestAt, exitedAt: w.exitedAt,
         retired: w.retireReason, terminated: w.shutdownReason, beforeunload: [...w.beforeunloadSent],
       })),

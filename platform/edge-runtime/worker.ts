@@ -55,7 +55,7 @@ export interface WorkerSample {
  * supabase/edge-runtime), not V8's compiler and GC helper threads beside it
  * (about half of a fresh enqueue worker's process CPU, measured). Deno
  * also parses HTTP on that thread, which hosted does outside the isolate, so
- * this counts no less than hosted does. Memory is the whole process's.
+ * this counts no less than hosted does. RSS is the whole process's.
  */
 export function sampleProcess(pid: number): WorkerSample | null {
   try {
@@ -82,7 +82,7 @@ export interface WorkerOptions {
   log: WriteStream;
 }
 
-type Message = { t: 'hello'; pid: number } | { t: 'ready'; port: number } | { t: 'pending'; n: number } | { t: 'busy' };
+type Message = { t: 'hello'; pid: number } | { t: 'ready'; port: number } | { t: 'pending'; n: number } | { t: 'busy' } | { t: 'memory'; mb: number };
 
 export class Worker {
   readonly id: string;
@@ -108,8 +108,12 @@ export class Worker {
   bootCpuMs = 0;
   /** CPU ms used since it was ready. */
   cpuMs = 0;
+  /** VmRSS of the process: reported, not limited (hosted does not limit a worker's RSS). */
   rssMb = 0;
   peakRssMb = 0;
+  /** What hosted limits: V8's used heap, external and malloced memory, as the worker reports it (function-host.ts). */
+  memoryMb = 0;
+  peakMemoryMb = 0;
   requests = 0;
   inflight = 0;
   /** EdgeRuntime.waitUntil promises not settled yet, as the worker reported. */
@@ -221,6 +225,9 @@ export class Worker {
       this.pendingWaitUntil = msg.n;
     } else if (msg.t === 'busy') {
       this.dropSentAt = undefined;
+    } else if (msg.t === 'memory') {
+      this.memoryMb = msg.mb;
+      this.peakMemoryMb = Math.max(this.peakMemoryMb, msg.mb);
     }
     this.onMessage(msg);
   }
