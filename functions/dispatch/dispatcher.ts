@@ -41,7 +41,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const maxInFlight = deps.drain?.maxInFlight ?? IN_FLIGHT.max;
   const taper = deps.drain?.taperSize ?? IN_FLIGHT.taper;
   let wake = () => {};
-  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, maxRunning: maxInFlight, log, onChange: () => wake() });
+  const runner = createRunner({ sql: deps.sql, run: deps.run, heartbeatMs: deps.heartbeatMs, maxRunning: Math.min(maxInFlight, IN_FLIGHT.running), log, onChange: () => wake() });
   const handOver = async () => {
     const res = await deps.run.fetch(`${deps.run.functionsUrl}/dispatch/drain`, {
       method: 'POST',
