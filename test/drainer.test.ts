@@ -38,7 +38,7 @@ describe('a drainer within its worker\'s budgets', () => {
   const stacks: OwnStack[] = [];
   afterAll(async () => { await Promise.all(stacks.map((s) => s.close())); });
 
-  it('wall clock: stops claiming by half its worker\'s wall clock and hands over; no worker is terminated', { timeout: 180_000 }, async () => {
+  it('wall clock: at half its worker\'s wall clock hands over, claiming on only until its successor serves; no worker is terminated', { timeout: 180_000 }, async () => {
     // A 12 s wall clock (Free has 150 s): retired at 6 s, terminated at 12 s.
     const own = await ownStack({ edgeLimits: { wallClockLimitMs: 12_000 }, functionSecrets: { QUEUE_WORKER_WALL_CLOCK_MS: '12000' } });
     stacks.push(own);
@@ -59,7 +59,7 @@ describe('a drainer within its worker\'s budgets', () => {
     expect(dispatch.terminated.WallClockTime ?? 0).toBe(0);
     expect(dispatch.terminated.CPUTime ?? 0).toBe(0);
     // The platform warns (beforeunload wall_clock) at 90 % of the wall clock;
-    // a drainer that keeps to half never gets there.
+    // a drainer that stops within 2 s of half never gets there.
     expect(dispatch.workers.filter((w) => w.beforeunload.includes('wall_clock'))).toEqual([]);
     // 30 s of work at most 6 s of claiming per worker: at least five workers ran it.
     const served = dispatch.workers.filter((w) => w.requests > 0);
@@ -67,7 +67,7 @@ describe('a drainer within its worker\'s budgets', () => {
     await expectEachSucceededOnce(sql, ids);
   });
 
-  it('CPU: stops claiming before the soft CPU limit and hands over; no worker reaches the hard limit', { timeout: 300_000 }, async () => {
+  it('CPU: at the soft CPU limit hands over, claiming on only until its successor serves; no worker reaches the hard limit', { timeout: 300_000 }, async () => {
     // Hosted's 1 s soft / 2 s hard, scaled down to 300 ms / 600 ms.
     const own = await ownStack({ edgeLimits: { cpuSoftLimitMs: 300, cpuHardLimitMs: 600 }, functionSecrets: { QUEUE_WORKER_CPU_MS: '300' } });
     stacks.push(own);
@@ -79,7 +79,7 @@ describe('a drainer within its worker\'s budgets', () => {
     expect(dispatch.terminated.CPUTime ?? 0).toBe(0);
     expect(dispatch.retired.CPUTime ?? 0).toBeGreaterThan(0); // the budget did run out
     // The platform warns (beforeunload cpu) at 90 % of the hard limit; a
-    // drainer that stops at the soft limit never gets there.
+    // drainer that stops within a fifth past the soft limit never gets there.
     expect(dispatch.workers.filter((w) => w.beforeunload.includes('cpu')).map((w) => w.cpuMs)).toEqual([]);
     await expectEachSucceededOnce(sql, ids);
   });

@@ -30,3 +30,23 @@ describe('taperCap', () => {
     expect(taperCap(budgetAt(950), 5, 10, 500)).toBe(10);
   });
 });
+
+describe('overtime', () => {
+  it('just past the soft CPU limit the drainer may claim on (while its successor starts), up to a fifth more', () => {
+    expect(budgetAt(1050).room()).toBe('overtime');
+    expect(budgetAt(1199).room()).toBe('overtime');
+    expect(budgetAt(1200).room()).toBe('none');
+  });
+
+  it('ends when the drainer says its successor serves', () => {
+    const budget = budgetAt(1050);
+    expect(budget.room()).toBe('overtime');
+    budget.endOvertime();
+    expect(budget.room()).toBe('none');
+  });
+
+  it('is not given past half the memory limit', () => {
+    const budget = createWorkerBudget({ cpuSoftLimitMs: 1000, cpuUsedMs: () => 10, memoryLimitMb: 256, memoryUsedMb: () => 130 });
+    expect(budget.room()).toBe('none');
+  });
+});

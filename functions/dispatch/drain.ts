@@ -144,17 +144,41 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
     };
     let stoppedClaiming = false;
     let handing: Promise<boolean> | null = null;
+    /**
+     * The hand-over in overtime (worker-budget.ts, OVERTIME): marks this
+     * drainer stopped so that the kick is taken, kicks, and ends the overtime
+     * once the successor answered. A kick that came back to this worker (the
+     * platform has not retired it) leaves the hand-over to when claiming stops.
+     */
+    const handOverInOvertime = async (): Promise<boolean> => {
+      const at = Date.now();
+      let kicked = false;
+      try {
+        await drainStop(sql);
+        kicked = await handOver(at);
+      } catch (err) {
+        log(`dispatch/drain: could not hand over in overtime: ${err}`);
+      }
+      budget.endOvertime();
+      if (!budget.retiring) handing = null;
+      waker.wake();
+      return kicked;
+    };
 
     let failures = 0;
     claiming = true;
     try {
       for (;;) {
         try {
-          if (Date.now() - lastAlive >= aliveMs) {
+          // Not while handing over: it would mark this drainer active between
+          // its drain_stop and the kick, and the kick would not be sent.
+          if (!handing && Date.now() - lastAlive >= aliveMs) {
             if (!(await drainAlive(sql, 10))) { stopped = 'kicks_off'; break; }
             lastAlive = Date.now();
           }
-          if (budget.room() === 'none') { stopped = `retired:${await budget.retired}`; break; }
+          const room = budget.room();
+          if (room === 'none') { stopped = `retired:${await budget.retired}`; break; }
+          if (room === 'overtime') handing ??= handOverInOvertime();
           const { got, full } = await take();
           failures = 0;
           if (got > 0) { lastWork = Date.now(); blocked = 0; }
@@ -181,7 +205,9 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
           // With nothing running, wake when the idle time is up, to stop.
           const untilIdle = runner.inFlight === 0 ? idleMs - (Date.now() - lastWork) + 1 : Infinity;
           // A finished attempt or a settle wakes it too (the dispatcher wires the runner to wake()).
-          await waker.wait(Math.min(wait, untilAlive, untilIdle, budget.msUntilRetire()));
+          // In overtime the wall clock may be spent already: the hand-over's end wakes it.
+          const untilRetire = room === 'overtime' ? Infinity : budget.msUntilRetire();
+          await waker.wait(Math.min(wait, untilAlive, untilIdle, untilRetire));
         } catch (err) {
           // A lost connection or a failover: retry a few times, then give up
           // (the tick and the next kick take over; leases cover what runs).
@@ -195,11 +221,12 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
       claiming = false;
       const stoppedAt = Date.now();
       await unlisten?.().catch(() => {});
-      // Whatever happened, let the next insert kick a fresh drainer right away.
-      await drainStop(sql).catch(() => {});
+      // Whatever happened, let the next insert kick a fresh drainer right away
+      // (a hand-over in overtime has done so, and kicked the successor).
+      if (!handing) await drainStop(sql).catch(() => {});
       // Out of budget with work left: hand over to a fresh worker, which
       // claims while what is in flight here finishes.
-      handing = stoppedClaiming && budget.retiring && stopped !== 'kicks_off' ? handOver(stoppedAt) : null;
+      handing ??= stoppedClaiming && budget.retiring && stopped !== 'kicks_off' ? handOver(stoppedAt) : null;
       await runner.idle();
     }
     const handedOver = (await handing) ?? false;
