@@ -8,10 +8,8 @@ import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import { PgBoss } from 'pg-boss';
 import postgres from 'postgres';
 import { sizes } from './sizes.ts';
-import { gap, sleep, until, wallMs, type Throughput } from './util.ts';
+import { ENQUEUE_CHUNK, gap, sleep, until, wallMs, type Throughput } from './util.ts';
 
-/** Jobs per enqueue call for the peers (graphile addJobs, pg-boss insert). */
-const PEER_CHUNK = 1000;
 export const QUEUE = 'bench';
 
 export interface PeerConfig {
@@ -128,8 +126,8 @@ export async function startPeer(config: PeerConfig, serverUrl: string): Promise<
   return {
     config,
     async throughput(n) {
-      const chunks = Array.from({ length: Math.ceil(n / PEER_CHUNK) }, (_, c) =>
-        Array.from({ length: Math.min(PEER_CHUNK, n - c * PEER_CHUNK) }, (_, j) => ({ x: c * PEER_CHUNK + j, y: 1 })));
+      const chunks = Array.from({ length: Math.ceil(n / ENQUEUE_CHUNK) }, (_, c) =>
+        Array.from({ length: Math.min(ENQUEUE_CHUNK, n - c * ENQUEUE_CHUNK) }, (_, j) => ({ x: c * ENQUEUE_CHUNK + j, y: 1 })));
       if (boss) await sql`delete from pgboss.job where name = ${QUEUE} and state = 'completed'`;
       await burstStatistics();
       const started = performance.now();

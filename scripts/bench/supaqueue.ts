@@ -7,11 +7,10 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Sql } from '../../src/shared/db.ts';
-import { MAX_BATCH } from '../../src/shared/validate.ts';
 import { freePort } from '../../platform/ports.ts';
 import { startStack, type Stack } from '../../platform/stack.ts';
 import { load } from './load.ts';
-import { gap, sleep, until, wallMs, type Throughput } from './util.ts';
+import { ENQUEUE_CHUNK, gap, sleep, until, wallMs, type Throughput } from './util.ts';
 
 /** One name per measure, so each counts only its own events. */
 const NAMES = ['BenchEnqueue', 'BenchThroughput', 'BenchPickup', 'BenchLong', 'BenchRealtime', 'BenchClaim', 'BenchBacklog'] as const;
@@ -81,10 +80,11 @@ export async function startSupaqueue() {
     return { ...t, cpuMsPer1000: ((dispatchCpu() - cpuBefore) / n) * 1000, workerStarts: dispatch().workersStarted - startsBefore };
   }
 
-  /** Enqueues n events over HTTP, MAX_BATCH per request, and waits until all finished. */
+  /** Enqueues n events over HTTP, ENQUEUE_CHUNK per request, and waits until all finished. */
   async function run(name: Name, n: number): Promise<Throughput> {
-    const bodies = Array.from({ length: Math.ceil(n / MAX_BATCH) }, (_, c) => ({
-      events: Array.from({ length: Math.min(MAX_BATCH, n - c * MAX_BATCH) }, (_, j) => ({ name, props: { x: c * MAX_BATCH + j, y: 1 } })),
+    const chunk = ENQUEUE_CHUNK;
+    const bodies = Array.from({ length: Math.ceil(n / chunk) }, (_, c) => ({
+      events: Array.from({ length: Math.min(chunk, n - c * chunk) }, (_, j) => ({ name, props: { x: c * chunk + j, y: 1 } })),
     }));
     const started = performance.now();
     for (const body of bodies) {

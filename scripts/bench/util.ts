@@ -23,6 +23,13 @@ export async function until(done: () => Promise<boolean>, timeoutMs: number, des
   }
 }
 
+/**
+ * Events per enqueue call in the throughput runs, the same for every system:
+ * ours one HTTP request to enqueue, graphile-worker's addJobs, pg-boss's insert.
+ * Each system's workers start on the first call's events while the rest are added.
+ */
+export const ENQUEUE_CHUNK = 1000;
+
 /** A pause between pickup samples, so that each event goes into an idle queue. */
 export const gap = () => sleep(30 + Math.random() * 50);
 
