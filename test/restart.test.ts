@@ -45,9 +45,10 @@ describe('restarting the stack', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/slow`;
     await registerHandler(sql, { name: 'SlowRestart', kind: 'url', target: url, timeout_ms: 5000, backoff_base_ms: 0 });
 
-    // A kicked drainer takes up to 200 at a time and one tick two batches of
-    // 100; at 1.5 s each, most of the 1,000 are still queued when we stop.
-    const slow = Array.from({ length: 1000 }, (_, i) => ({ name: 'SlowRestart', props: { i } }));
+    // A kicked drainer holds up to 1,000 at a time (IN_FLIGHT in
+    // functions/dispatch/drain.ts) and one tick two batches of 100; at 1.5 s
+    // each, most of the 3,000 are still queued when we stop.
+    const slow = Array.from({ length: 3000 }, (_, i) => ({ name: 'SlowRestart', props: { i } }));
     const ids = (await sql<{ id: number }[]>`select id from queue.enqueue_many(${sql.json(slow)}::jsonb)`).map((r) => r.id);
     await sql`select * from queue.tick(100, 2)`;
     const deadline = Date.now() + 20_000;
