@@ -39,7 +39,10 @@ send({ t: 'hello', token, pid: Deno.pid });
 // runs many isolates in one process). Malloced memory is added too, as hosted
 // does under EDGE_RUNTIME_INCLUDE_MALLOCED_MEMORY_ON_MEMCHECK, so this never
 // counts less. Reported on a change of half a MB or more; the supervisor
-// applies the limits to it.
+// applies the limits to it. Every 50 ms, idle or not: reading less often
+// would see a burst of allocations late, more generous than hosted; each
+// wake-up costs this thread CPU that counts against the worker's budget,
+// which hosted's check does not (stricter; see platform/README.md).
 let memoryReported = -1;
 const memoryTimer = setInterval(() => {
   const h = getHeapStatistics();
