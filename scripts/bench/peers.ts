@@ -8,7 +8,7 @@ import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
 import { PgBoss } from 'pg-boss';
 import postgres from 'postgres';
 import { sizes } from './sizes.ts';
-import { ENQUEUE_CHUNK, gap, sleep, until, wallMs, type Throughput } from './util.ts';
+import { gap, inChunks, sleep, until, wallMs, type Throughput } from './util.ts';
 
 export const QUEUE = 'bench';
 
@@ -126,8 +126,7 @@ export async function startPeer(config: PeerConfig, serverUrl: string): Promise<
   return {
     config,
     async throughput(n) {
-      const chunks = Array.from({ length: Math.ceil(n / ENQUEUE_CHUNK) }, (_, c) =>
-        Array.from({ length: Math.min(ENQUEUE_CHUNK, n - c * ENQUEUE_CHUNK) }, (_, j) => ({ x: c * ENQUEUE_CHUNK + j, y: 1 })));
+      const chunks = inChunks(n, (i) => ({ x: i, y: 1 }));
       if (boss) await sql`delete from pgboss.job where name = ${QUEUE} and state = 'completed'`;
       await burstStatistics();
       const started = performance.now();

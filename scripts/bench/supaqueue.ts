@@ -10,7 +10,7 @@ import { connect, type Sql } from '../../src/shared/db.ts';
 import { freePort } from '../../platform/ports.ts';
 import { startStack, type Stack } from '../../platform/stack.ts';
 import { load } from './load.ts';
-import { ENQUEUE_CHUNK, gap, sleep, until, wallMs, type Throughput } from './util.ts';
+import { gap, inChunks, sleep, until, wallMs, type Throughput } from './util.ts';
 
 /** One name per measure, so each counts only its own events. */
 const NAMES = ['BenchEnqueue', 'BenchThroughput', 'BenchPickup', 'BenchLong', 'BenchRealtime', 'BenchClaim', 'BenchBacklog'] as const;
@@ -82,10 +82,7 @@ export async function startSupaqueue() {
 
   /** Enqueues n events over HTTP, ENQUEUE_CHUNK per request, and waits until all finished. */
   async function run(name: Name, n: number): Promise<Throughput> {
-    const chunk = ENQUEUE_CHUNK;
-    const bodies = Array.from({ length: Math.ceil(n / chunk) }, (_, c) => ({
-      events: Array.from({ length: Math.min(chunk, n - c * chunk) }, (_, j) => ({ name, props: { x: c * chunk + j, y: 1 } })),
-    }));
+    const bodies = inChunks(n, (i) => ({ name, props: { x: i, y: 1 } })).map((events) => ({ events }));
     const started = performance.now();
     for (const body of bodies) {
       const res = await post('enqueue', body);

@@ -28,7 +28,13 @@ export async function until(done: () => Promise<boolean>, timeoutMs: number, des
  * ours one HTTP request to enqueue, graphile-worker's addJobs, pg-boss's insert.
  * Each system's workers start on the first call's events while the rest are added.
  */
-export const ENQUEUE_CHUNK = 1000;
+const ENQUEUE_CHUNK = 1000;
+
+/** n items, made by `make(i)` for i = 0…n-1, in ENQUEUE_CHUNK-sized calls. */
+export function inChunks<T>(n: number, make: (i: number) => T): T[][] {
+  return Array.from({ length: Math.ceil(n / ENQUEUE_CHUNK) }, (_, c) =>
+    Array.from({ length: Math.min(ENQUEUE_CHUNK, n - c * ENQUEUE_CHUNK) }, (_, j) => make(c * ENQUEUE_CHUNK + j)));
+}
 
 /** A pause between pickup samples, so that each event goes into an idle queue. */
 export const gap = () => sleep(30 + Math.random() * 50);
