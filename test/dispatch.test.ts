@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../functions/dispatch/app.ts';
 import { testDispatcher } from './support/dispatchers.ts';
-import { call, client, db, eventsById, expireLeases, registerHandler, runsOf, setKicks, stack, testAuth, tickUntil } from './support/queue.ts';
+import { call, claimOnly, client, db, eventsById, expireLeases, registerHandler, runsOf, setKicks, stack, testAuth, tickUntil } from './support/queue.ts';
 
 const sql = db();
 let server: Server;
@@ -107,7 +107,7 @@ describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)
     const app = createApp({ dispatcher, auth: testAuth(), waitUntil: () => {} });
     await setKicks(sql, false);
     const [{ id }] = await sql`select id from queue.enqueue('Addition', '{"x": 4, "y": 4}')`;
-    const [claimed] = await sql`select * from queue.claim('tick:late', 1000) where id = ${id}`;
+    const [claimed] = await claimOnly(sql, [id], 'tick:late');
     // pg_net was slow: the lease runs out before the batch is delivered.
     await expireLeases(sql, [id], { reclaim: true });
     const [back] = await eventsById(sql, [id]);
@@ -135,7 +135,7 @@ describe('dispatch (end to end: enqueue -> tick -> pg_net -> dispatch -> settle)
     await setKicks(sql, false);
     await registerHandler(sql, { name: 'SlowEcho', kind: 'url', target: serverUrl });
     const [{ id }] = await sql`select id from queue.enqueue('SlowEcho', '{"sleep_ms": 1500}')`;
-    const rows = await sql`select * from queue.claim('tick:now', 1000) where id = ${id}`;
+    const rows = await claimOnly(sql, [id], 'tick:now');
     const res = await app.request('/dispatch', {
       method: 'POST',
       headers: { apikey: stack.secretKey, 'content-type': 'application/json' },

@@ -2,7 +2,8 @@
 // is paused in the test stack and nothing here calls tick, so every run below
 // was started by a kicked drainer. (Latency figures: npm run bench.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, db, eventsById, registerHandler, runsOf } from './support/queue.ts';
+import { claimWhileKicksOn } from '../src/shared/db.ts';
+import { call, db, eventsById, registerHandler, runsOf, setKicks } from './support/queue.ts';
 import { ownStack, type OwnStack } from './support/own-stack.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -29,6 +30,25 @@ describe('kick: on-time starts', () => {
     await waitSucceeded(body.id, 15_000);
     const [run] = await runsOf(sql, body.id);
     expect(new Date(run.started_at).getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+  });
+});
+
+describe('kicks off', () => {
+  it('a drainer marked stopped (its last look, a hand-over) claims nothing once kicks are off; the next kick runs what waited', async () => {
+    await setKicks(sql, false);
+    let id: number;
+    try {
+      [{ id }] = await sql<{ id: number }[]>`select id from queue.enqueue('Addition', '{"x": 5, "y": 6}')`;
+      expect(await claimWhileKicksOn(sql, 'drain:kicks-off-test', 100)).toBeNull();
+      expect((await eventsById(sql, [id]))[0]).toMatchObject({ state: 'queued', attempts: 0 });
+      expect(await runsOf(sql, id)).toEqual([]);
+    } finally {
+      await setKicks(sql, true);
+    }
+    // Kicks on: the next insert kicks a drainer, which runs both.
+    const { body } = await call('enqueue', { method: 'POST', json: { name: 'Addition', props: { x: 1, y: 1 } } });
+    await waitSucceeded(body.id, 10_000);
+    expect((await waitSucceeded(id, 10_000)).result).toBe(11);
   });
 });
 

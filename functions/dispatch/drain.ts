@@ -6,7 +6,7 @@
 // (beforeunload) or its budgets run out, finishes and settles what it
 // claimed, and hands over with a kick if work remains, so a fresh worker
 // carries on. See supabase/migrations/*_queue_kick.sql for when kicks are sent.
-import { claim, drainAlive, drainStop, kickIfDue, nextDueAt, type Sql } from '../../src/shared/db.ts';
+import { claim, claimWhileKicksOn, drainAlive, drainStop, kickIfDue, nextDueAt, type Sql } from '../../src/shared/db.ts';
 import type { Runner } from './runner.ts';
 import { inFlightCap, type WorkerBudget } from './worker-budget.ts';
 
@@ -111,12 +111,18 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
       return undefined;
     });
 
-    /** Claims what fits; returns how many were claimed and whether that filled the request. */
-    const take = async (): Promise<{ got: number; full: boolean }> => {
+    /**
+     * Claims what fits; returns how many were claimed and whether that
+     * filled the request. `markedStopped`: this drainer has marked itself
+     * stopped (its last look, or handing over), so it claims only while kicks
+     * are on; `kicksOff` tells it they were not.
+     */
+    const take = async (markedStopped = false): Promise<{ got: number; full: boolean; kicksOff?: boolean }> => {
       const want = Math.min(inFlightCap(budget, runner.settled, taperSize, maxInFlight) - runner.inFlight, claimSize);
       if (want <= 0) return { got: 0, full: false };
       // Claimed to run here: delivered at once, no first heartbeat.
-      const rows = await claim(sql, worker, want, { delivered: true });
+      const rows = markedStopped ? await claimWhileKicksOn(sql, worker, want) : await claim(sql, worker, want, { delivered: true });
+      if (rows === null) return { got: 0, full: false, kicksOff: true };
       claimed += rows.length;
       if (rows.length) await runner.start(rows, { delivered: true });
       return { got: rows.length, full: rows.length === want };
@@ -179,7 +185,8 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
           const room = budget.room();
           if (room === 'none') { stopped = `retired:${await budget.retired}`; break; }
           if (room === 'overtime') handing ??= handOverInOvertime();
-          const { got, full } = await take();
+          const { got, full, kicksOff } = await take(handing !== null);
+          if (kicksOff) { stopped = 'kicks_off'; break; }
           failures = 0;
           if (got > 0) { lastWork = Date.now(); blocked = 0; }
           if (full) continue; // more may be due right now
@@ -195,7 +202,8 @@ export function createDrainer(deps: DrainDeps, opts: DrainOptions = {}): Drainer
             // that saw this drainer active has committed by now (drain_stop
             // waits for it) and kicked no one.
             await drainStop(sql);
-            const last = await take();
+            const last = await take(true);
+            if (last.kicksOff) { stopped = 'kicks_off'; break; }
             if (last.got === 0) break;
             lastAlive = 0;
             lastWork = Date.now();

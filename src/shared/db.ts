@@ -277,6 +277,22 @@ export async function claim(sql: Sql, worker: string, limit: number, { delivered
   return sql.unsafe<Claimed[]>(`select * from queue.claim('${worker}'::text, ${limit}::integer, ${delivered === true})`);
 }
 
+/**
+ * claim() for a drainer that has marked itself stopped (queue.drain_stop) and
+ * claims on: its last look before it ends, or its claims while it hands over
+ * in overtime. Only while kicks are on, checked in the claim's transaction
+ * with the settings row held FOR SHARE: turning kicks off waits for a claim
+ * under way, and no claim follows it. So once kicks are off and no drainer is
+ * marked running, no drainer claims (the tick alone dispatches). null when
+ * kicks are off.
+ */
+export async function claimWhileKicksOn(sql: Sql, worker: string, limit: number): Promise<Claimed[] | null> {
+  return sql.begin(async (tx) => {
+    const [{ kicks }] = await tx<{ kicks: boolean }[]>`select kicks from queue.settings for share`;
+    return kicks ? claim(tx as unknown as Sql, worker, limit, { delivered: true }) : null;
+  });
+}
+
 export async function heartbeat(sql: Sql, runIds: number[]): Promise<Map<number, HeartbeatStatus>> {
   const rows = await sql<{ run_id: number; status: HeartbeatStatus }[]>`
     select run_id, status from queue.heartbeat(${runIds}::bigint[])`;
