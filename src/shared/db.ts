@@ -271,7 +271,7 @@ const WORKER_NAME = /^[\w.:-]{1,200}$/;
  * round trip of its own on the way from an enqueue's commit to its handler's
  * start (README, Performance: pickup).
  */
-export async function claim(sql: Sql, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
+export async function claim(sql: Sql | postgres.TransactionSql<{ bigint: number }>, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
   if (!WORKER_NAME.test(worker)) throw new TypeError(`claim: worker name ${JSON.stringify(worker)} is not of ${WORKER_NAME}`);
   if (!Number.isSafeInteger(limit)) throw new TypeError(`claim: limit ${limit} is not an integer`);
   return sql.unsafe<Claimed[]>(`select * from queue.claim('${worker}'::text, ${limit}::integer, ${delivered === true})`);
@@ -289,7 +289,7 @@ export async function claim(sql: Sql, worker: string, limit: number, { delivered
 export async function claimWhileKicksOn(sql: Sql, worker: string, limit: number): Promise<Claimed[] | null> {
   return sql.begin(async (tx) => {
     const [{ kicks }] = await tx<{ kicks: boolean }[]>`select kicks from queue.settings for share`;
-    return kicks ? claim(tx as unknown as Sql, worker, limit, { delivered: true }) : null;
+    return kicks ? claim(tx, worker, limit, { delivered: true }) : null;
   });
 }
 
