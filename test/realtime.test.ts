@@ -403,4 +403,24 @@ describe('restarting the Realtime stand-in', () => {
     await sleep(300);
     expect(got.map((c) => c.new.id)).toEqual([first, second, third, fourth]);
   });
+
+  it('holds no replication slot while no one subscribes (nothing is decoded, as hosted reads nothing); the next subscriber gets what commits after its join', { timeout: 60_000 }, async () => {
+    const slots = async () => (await ownSql!`select slot_name from pg_replication_slots where slot_type = 'logical'`).map((r) => r.slot_name);
+    const later = (n: number) => ownSql!<{ id: number }[]>`
+      select id from queue.enqueue('Addition', ${ownSql!.json({ n })}::jsonb, now() + interval '1 hour')`.then(([r]) => r.id);
+    await Promise.all(clients.splice(0).map((sb) => sb.removeAllChannels()));
+    await waitFor('the slot to be dropped', async () => (await slots()).length === 0, 10_000, 100);
+    const unheard = await later(1);
+
+    const sb = keyClient(undefined, own!.apiUrl, own!.serviceRoleKey);
+    const channel = sb.channel('after-no-one');
+    const got = changes(channel, { event: 'INSERT' });
+    await subscribed(channel);
+    expect(await slots()).toEqual(['supabase_realtime_local']);
+    const heard = await later(2);
+    await until(() => got.length >= 1, 'the insert after the join');
+    await sleep(300);
+    expect(got.map((c) => c.new.id)).toEqual([heard]);
+    expect(got.map((c) => c.new.id)).not.toContain(unheard);
+  });
 });

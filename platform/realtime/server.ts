@@ -44,6 +44,9 @@ export interface RealtimeServer {
 
 export const REALTIME_PATH = '/realtime/v1/websocket';
 
+/** How long no one subscribes before the slot is dropped (a client that reconnects at once keeps it). */
+const SLOT_DROP_AFTER_MS = 1000;
+
 /** Attempts at delivering one batch before it is skipped (see the loop). */
 const MAX_DELIVERY_ATTEMPTS = 10;
 
@@ -65,13 +68,42 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
   const publication = opts.publication ?? 'supabase_realtime';
   const reader = new WalReader(sql, opts.slotName ?? 'supabase_realtime_local', publication);
   const noOne = () => registry.subscribers().length === 0;
+  // The slot exists while someone subscribes (wal-reader.ts). Its creation
+  // (a join) and its drop (the loop, once no one has subscribed for a
+  // while) take turns, so a join never meets a slot being dropped under it.
+  let slotExists = false;
+  let slotTurn: Promise<unknown> = Promise.resolve();
+  const inTurn = (op: () => Promise<void>): Promise<void> => {
+    const next = slotTurn.then(op, op);
+    slotTurn = next.catch(() => {});
+    return next;
+  };
+  const createSlot = () => inTurn(async () => {
+    if (!slotExists) { await reader.ensureSlot(); slotExists = true; }
+  });
+  // When a subscriber last joined, and when the loop last had someone to
+  // deliver to: the slot is dropped once both are SLOT_DROP_AFTER_MS ago.
+  let joinedAt = 0;
+  let someoneAt = 0;
+  const unwanted = () => noOne() && Date.now() - Math.max(joinedAt, someoneAt) >= SLOT_DROP_AFTER_MS;
+  const dropSlot = () => inTurn(async () => {
+    if (slotExists && unwanted()) { await reader.dropSlot(); slotExists = false; }
+  });
   const ctx: Context = {
     sql, jwtSecret: opts.jwtSecret, publication, registry, presence: new Presence(), log,
-    firstSubscriber: async () => { if (gate?.isOpen() && noOne()) await reader.skipToNow(noOne); },
+    firstSubscriber: async () => {
+      joinedAt = Date.now();
+      await inTurn(async () => {
+        if (!slotExists) { await reader.ensureSlot(); slotExists = true; }
+        // Kept for a moment after the last one left: it still holds what they did not take.
+        else if (gate?.isOpen() && noOne()) await reader.skipToNow(noOne);
+      });
+    },
   };
   gate = new ResumeGate(opts.stateFile, opts.resumeGraceMs ?? 10_000, () => registry.resumeKeys());
   try {
-    await reader.ensureSlot();
+    // Kept from the last run, or new: the subscriptions that resume read from it.
+    await createSlot();
   } catch (err) {
     await sql.end();
     throw err;
@@ -93,18 +125,15 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
    */
   const loop = (async () => {
     let failures = 0;
-    let skippedAt = 0;
     while (!stopping) {
       let more = false;
       let batch: Batch | undefined;
       try {
         if (gate.isOpen() && noOne()) {
-          // Each advance decodes the WAL again from the slot's restart point: once a second is enough to bound it.
-          if (Date.now() - skippedAt >= 1000) {
-            await reader.skipToNow(noOne);
-            skippedAt = Date.now();
-          }
+          if (slotExists && unwanted()) await dropSlot();
         } else if (gate.isOpen()) {
+          someoneAt = Date.now();
+          if (!slotExists) await createSlot();
           batch = await reader.peek();
           if (batch.changes.length) await deliver(sql, batch.changes, registry.subscribers());
           if (batch.advanceTo) await reader.advance(batch.advanceTo);

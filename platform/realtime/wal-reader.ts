@@ -8,8 +8,11 @@
 // transaction once every subscriber has been sent its changes. A restart of
 // the stand-in therefore resumes where delivery stopped, and nothing
 // committed in between is lost to the subscriptions that rejoin. While no
-// one subscribes, changes are confirmed unread (skipToNow), as hosted reads
-// none: a later subscriber gets the changes from its join on.
+// one subscribes there is no slot (dropSlot), as hosted Realtime reads
+// nothing for a project without postgres_changes subscribers: advancing a
+// slot decodes every WAL record it passes, which cost the database about a
+// tenth of its CPU under load. The first subscriber creates it again
+// (ensureSlot), so it gets the changes from its join on.
 //
 // Column values are typed in SQL, as walrus does (realtime.cast): the text
 // wal2json gives is loaded into the table's row type with
@@ -74,10 +77,15 @@ export class WalReader {
     private readonly maxRows = 5000,
   ) {}
 
-  /** Creates the slot on first use. Changes committed before it exists are not streamed. */
+  /** Creates the slot unless it exists. Changes committed before it exists are not streamed. */
   async ensureSlot(): Promise<void> {
     const [found] = await this.sql`select 1 from pg_replication_slots where slot_name = ${this.slot}`;
     if (!found) await this.sql`select pg_create_logical_replication_slot(${this.slot}, 'wal2json')`;
+  }
+
+  /** Drops the slot if it exists: what it has not delivered is never streamed. */
+  async dropSlot(): Promise<void> {
+    await this.sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${this.slot}`;
   }
 
   /** The publication's tables, re-read at most once a second (a table may be added at any time). */
@@ -150,9 +158,10 @@ export class WalReader {
   }
 
   /**
-   * With no one to deliver to, confirms everything written so far without
-   * decoding it into rows, as hosted Realtime reads nothing for a project
-   * with no postgres_changes subscriber. `stillNoOne` is asked after the
+   * Confirms everything written so far without decoding it into rows: the
+   * first subscriber to join a slot that still holds changes (no one
+   * subscribed for less than the time the slot is kept) gets only what
+   * commits after its join, as on hosted. `stillNoOne` is asked after the
    * position is read: a subscriber that joined before it keeps what follows.
    */
   async skipToNow(stillNoOne: () => boolean): Promise<void> {
