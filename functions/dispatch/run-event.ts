@@ -44,20 +44,27 @@ async function callHttp(url: string, headers: Record<string, string>, event: Cla
 const functionHeaders = (key: string): Record<string, string> =>
   key.startsWith('sb_') ? { apikey: key } : { apikey: key, authorization: `Bearer ${key}` };
 
-function invoke(event: Claimed, deps: RunDeps, signal: AbortSignal): Promise<Json> {
-  const ctx = { id: event.id, name: event.name, attempt: event.attempt, signal };
+/**
+ * Starts the handler: its answer, when a code handler gave it at once, or a
+ * promise of it. `signal` makes the attempt's AbortSignal when first asked
+ * for: a code handler that never reads it costs no controller.
+ */
+function invoke(event: Claimed, deps: RunDeps, signal: () => AbortSignal): Json | PromiseLike<Json> {
   switch (event.kind) {
     case 'code': {
       const fn = deps.codeHandlers[event.target];
-      if (!fn) return Promise.reject(new Error(`No code handler "${event.target}" is built into dispatch.`));
-      return Promise.resolve().then(() => fn(event.props, ctx));
+      if (!fn) throw new Error(`No code handler "${event.target}" is built into dispatch.`);
+      return fn(event.props, { id: event.id, name: event.name, attempt: event.attempt, get signal() { return signal(); } });
     }
     case 'function':
-      return callHttp(`${deps.functionsUrl}/${event.target}`, functionHeaders(deps.secretKey), event, deps, signal);
+      return callHttp(`${deps.functionsUrl}/${event.target}`, functionHeaders(deps.secretKey), event, deps, signal());
     case 'url':
-      return callHttp(event.target, {}, event, deps, signal);
+      return callHttp(event.target, {}, event, deps, signal());
   }
 }
+
+const isPromiseLike = (x: unknown): x is PromiseLike<Json> =>
+  typeof x === 'object' && x !== null && typeof (x as PromiseLike<Json>).then === 'function';
 
 /** Why a running attempt was stopped from outside: what its heartbeat answered. */
 export type StopReason = Exclude<HeartbeatStatus, 'running'>;
@@ -73,25 +80,37 @@ class Stopped extends Error {
  * with 'gone' (the attempt was reclaimed: any outcome would be ignored).
  * The handler's AbortSignal fires on timeout and on stop, so handlers that
  * honour it stop working; the outcome does not wait for those that don't.
+ * A code handler that answers at once is over before anything could
+ * interrupt it: no timer and no listener are set for it (a few microseconds
+ * an attempt, which a drainer running thousands a second spends on nothing).
  */
 export async function runEvent(event: Claimed, deps: RunDeps, stop?: AbortSignal): Promise<Outcome | null> {
-  const controller = new AbortController();
+  let controller: AbortController | undefined;
+  let aborted = false;
+  const signal = () => {
+    if (!controller) {
+      controller = new AbortController();
+      if (aborted) controller.abort(); // asked for after the timeout or the stop
+    }
+    return controller.signal;
+  };
+  const abort = () => { aborted = true; controller?.abort(); };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onStop: (() => void) | undefined;
-  const interrupted = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Timeout(`The handler did not finish within its timeout of ${event.timeout_ms} ms.`));
-    }, event.timeout_ms);
-    onStop = () => {
-      controller.abort();
-      reject(new Stopped(stop!.reason as StopReason));
-    };
-    if (stop?.aborted) onStop();
-    else stop?.addEventListener('abort', onStop, { once: true });
-  });
   try {
-    const result = await Promise.race([invoke(event, deps, controller.signal), interrupted]);
+    if (stop?.aborted) throw new Stopped(stop.reason as StopReason);
+    const answer = invoke(event, deps, signal);
+    const result = !isPromiseLike(answer) ? answer : await Promise.race([answer, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort();
+        reject(new Timeout(`The handler did not finish within its timeout of ${event.timeout_ms} ms.`));
+      }, event.timeout_ms);
+      onStop = () => {
+        abort();
+        reject(new Stopped(stop!.reason as StopReason));
+      };
+      stop?.addEventListener('abort', onStop, { once: true });
+    })]);
     return { run_id: event.run_id, outcome: 'succeeded', result: result === undefined ? null : result };
   } catch (err) {
     if (err instanceof Stopped) {

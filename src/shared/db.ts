@@ -274,7 +274,13 @@ const WORKER_NAME = /^[\w.:-]{1,200}$/;
 export async function claim(sql: Sql | postgres.TransactionSql<{ bigint: number }>, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
   if (!WORKER_NAME.test(worker)) throw new TypeError(`claim: worker name ${JSON.stringify(worker)} is not of ${WORKER_NAME}`);
   if (!Number.isSafeInteger(limit)) throw new TypeError(`claim: limit ${limit} is not an integer`);
-  return sql.unsafe<Claimed[]>(`select * from queue.claim('${worker}'::text, ${limit}::integer, ${delivered === true})`);
+  // One JSON array, not a row per event: postgres.js decodes every column of
+  // every row in JavaScript, which a fresh worker runs unoptimised; JSON.parse
+  // of one value is native. Claim's order is kept: json_agg takes the rows as
+  // the function returns them.
+  const [{ rows }] = await sql.unsafe<{ rows: Claimed[] }[]>(
+    `select coalesce(json_agg(c), '[]') as rows from queue.claim('${worker}'::text, ${limit}::integer, ${delivered === true}) c`);
+  return rows;
 }
 
 /**
@@ -362,5 +368,8 @@ export async function getSchedule(sql: Sql, name: string): Promise<Schedule | un
 }
 
 export async function settle(sql: Sql, outcomes: Outcome[]): Promise<Array<{ run_id: number; event_id: number | null; state: EventState | null }>> {
-  return sql`select * from queue.settle(${sql.json(outcomes as unknown as Json)}::jsonb)`;
+  // One JSON array, as claim() answers.
+  const [{ rows }] = await sql<{ rows: Array<{ run_id: number; event_id: number | null; state: EventState | null }> }[]>`
+    select coalesce(json_agg(s), '[]') as rows from queue.settle(${sql.json(outcomes as unknown as Json)}::jsonb) s`;
+  return rows;
 }
