@@ -2291,18 +2291,6 @@ CREATE INDEX events_finished_idx ON queue.events USING btree (finished_at) WHERE
 CREATE UNIQUE INDEX events_idempotency_key_idx ON queue.events USING btree (name, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
 --
--- Name: events_lease_idx; Type: INDEX; Schema: queue; Owner: -
---
-
-CREATE INDEX events_lease_idx ON queue.events USING btree (lease_until) WHERE (state = 'processing'::queue.event_state);
-
---
--- Name: events_name_id_idx; Type: INDEX; Schema: queue; Owner: -
---
-
-CREATE INDEX events_name_id_idx ON queue.events USING btree (name, id);
-
---
 -- Name: events_owner_id_idx; Type: INDEX; Schema: queue; Owner: -
 --
 
@@ -2319,12 +2307,6 @@ CREATE INDEX events_processing_name_idx ON queue.events USING btree (name) WHERE
 --
 
 CREATE INDEX events_scheduled_idx ON queue.events USING btree (run_at) WHERE (state = 'scheduled'::queue.event_state);
-
---
--- Name: events_state_id_idx; Type: INDEX; Schema: queue; Owner: -
---
-
-CREATE INDEX events_state_id_idx ON queue.events USING btree (state, id);
 
 --
 -- Name: runs_event_id_idx; Type: INDEX; Schema: queue; Owner: -
