@@ -41,6 +41,8 @@ describe('enqueue', () => {
     const runAt = new Date(Date.now() + 3_600_000).toISOString();
     const body = await (await post({ name: 'Addition', props: { x: 1, y: 2 }, run_at: runAt })).json();
     expect(body.state).toBe('scheduled');
+    // The answer writes run_at as toISOString does (UTC, milliseconds, Z).
+    expect(body.run_at).toBe(runAt);
     const [row] = await sql`select run_at, state from queue.events where id = ${body.id}`;
     expect(row.run_at.toISOString()).toBe(runAt);
   });

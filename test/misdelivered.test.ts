@@ -2,7 +2,7 @@
 // query and error state when it reuses a connection (porsager/postgres#1215,
 // #1223), and under terminated connections one enqueue was answered with the
 // id of another request's event (faults.test.ts, once in CI). Each enqueue
-// statement therefore carries a nonce its rows echo, and an answer without it
+// statement therefore carries a nonce its answer echoes, and an answer without it
 // fails as a lost connection does: whether the events were written is unknown,
 // so the caller gets an error, never another event's id.
 //
