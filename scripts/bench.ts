@@ -57,7 +57,7 @@ async function main() {
     for (let r = 1; r <= sizes.repeats; r++) {
       const t = await ours.throughput(sizes.throughputEvents);
       throughput.push(t);
-      step(`throughput ${r}/${sizes.repeats}: supaqueue ${fmt(t.processed)} events/s (enqueue ${fmt(t.enqueue)})`);
+      step(`throughput ${r}/${sizes.repeats}: supaqueue ${fmt(t.processed)} events/s (enqueue ${fmt(t.enqueue)}; dispatch ${t.workerStarts} worker start(s), ${fmt(t.cpuMsPer1000)} ms CPU per 1,000)`);
       for (const peer of peers) {
         const p = await peer.throughput(sizes.throughputEvents);
         peerResults[peer.config.id].throughput.push(p);

@@ -1,14 +1,29 @@
--- Plans without JIT for the queue's operations.
+-- How the queue's operations are planned: without JIT, and afresh on every
+-- call.
 --
--- The planner prices the claim's per-name walk of events_claim_idx by the
--- average rows a name has, so a large backlog of one name (a million queued
--- events of a paused handler) prices every claim above jit_above_cost
--- (100,000) although it reads a few hundred index entries. Postgres then
--- JIT-compiles the statement on every call: measured here, 780 ms of
--- compilation in a claim(100) that executes in 10 ms, which turned 4,000
--- events/s into 150. None of these functions runs long enough for JIT to pay
--- off; each says so itself, as the calling session may not (pg_cron's tick,
--- a transaction pooler that drops startup parameters).
+-- JIT. The planner prices the claim's per-name walk of events_claim_idx by
+-- the average rows a name has, so a large backlog of one name (a million
+-- queued events of a paused handler) prices every claim above
+-- jit_above_cost (100,000) although it reads a few hundred index entries.
+-- Postgres then JIT-compiles the statement on every call: measured here,
+-- 780 ms of compilation in a claim(100) that executes in 10 ms, which turned
+-- 4,000 events/s into 150. None of these functions runs long enough for JIT
+-- to pay off.
+--
+-- Custom plans. A PL/pgSQL function keeps its statements' plans for the
+-- life of the session, and after five calls Postgres may settle on one
+-- generic plan, priced with the table as it was then. A drainer's session
+-- lives for minutes: its claims were planned while queue.events was small,
+-- and the generic plan found the claimed events by scanning the table
+-- (`id = any(...)`, estimated 10 rows of a few pages). As events
+-- accumulated between autovacuum's analyzes, each claim of 500 read every
+-- row: 150 ms with 100,000 events instead of 14 ms, and in the bench the
+-- claim went from 40 to 150 us per event. Planned on every call, each
+-- statement is priced with the table's current size (the planner reads the
+-- number of pages itself), for about a millisecond of planning per claim.
+--
+-- Each function says so itself, as the calling session may not (pg_cron's
+-- tick, a transaction pooler that drops startup parameters).
 
 do $$
 declare
@@ -21,6 +36,7 @@ begin
     '_bulk', 'cancel_many', 'retry_many', 'delete_many', 'prune'
   ] loop
     execute format('alter function queue.%I set jit = off', f);
+    execute format('alter function queue.%I set plan_cache_mode = force_custom_plan', f);
   end loop;
 end;
 $$;
