@@ -108,7 +108,6 @@ CREATE FUNCTION queue._bulk(p_verb text, p_filter jsonb, p_owner uuid, p_dry_run
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -565,7 +564,6 @@ CREATE FUNCTION queue._kick_on_insert() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 begin
   if exists (select 1 from inserted i where i.run_at < now() + queue._kick_horizon()) then
@@ -591,7 +589,6 @@ CREATE FUNCTION queue._lose(p_run_ids bigint[], p_message text) RETURNS TABLE(ev
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -723,7 +720,6 @@ CREATE FUNCTION queue._record_due_sample() RETURNS void
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   with pruned as (
     delete from queue._due_samples s where s.minute < now() - interval '2 hours'
@@ -790,7 +786,6 @@ CREATE FUNCTION queue._undeliver(p_run_id bigint) RETURNS void
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   with gone as (
     delete from queue.runs r
@@ -841,7 +836,6 @@ CREATE FUNCTION queue.cancel(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETUR
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select c.*
     from queue._cancel(array[(queue._event_for_update(p_id, p_owner, queue._verb_states('cancel'),
@@ -856,7 +850,6 @@ CREATE FUNCTION queue.cancel_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uui
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$ select * from queue._bulk('cancel', p_filter, p_owner, p_dry_run) $$;
 
 --
@@ -867,7 +860,7 @@ CREATE FUNCTION queue.claim(p_worker text, p_limit integer DEFAULT 100, p_delive
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
+    SET enable_seqscan TO 'off'
     AS $$
 declare
   v_locked text[];
@@ -965,7 +958,6 @@ CREATE FUNCTION queue.complete(p_run_id bigint, p_result jsonb DEFAULT NULL::jso
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select s.state
     from queue.settle(jsonb_build_array(
@@ -1248,7 +1240,6 @@ CREATE FUNCTION queue.delete_event(p_id bigint, p_owner uuid DEFAULT NULL::uuid)
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   delete from queue.events e
    where e.id = (select (queue._event_for_update(p_id, p_owner, queue._verb_states('delete'),
@@ -1283,7 +1274,6 @@ CREATE FUNCTION queue.delete_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uui
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$ select * from queue._bulk('delete', p_filter, p_owner, p_dry_run) $$;
 
 --
@@ -1326,7 +1316,6 @@ CREATE FUNCTION queue.drain_stop() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 begin
   perform pg_advisory_xact_lock(queue._drain_lock_key());
@@ -1342,7 +1331,6 @@ CREATE FUNCTION queue.enqueue(p_name text, p_props jsonb DEFAULT '{}'::jsonb, p_
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select e.id, e.name, e.state, e.run_at, e.created
     from queue.enqueue_many(
@@ -1366,7 +1354,6 @@ CREATE FUNCTION queue.enqueue_due_schedules() RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
   v_schedule queue.schedules;
@@ -1415,7 +1402,6 @@ CREATE FUNCTION queue.enqueue_many(p_events jsonb, p_owner uuid DEFAULT NULL::uu
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -1511,7 +1497,6 @@ CREATE FUNCTION queue.fail(p_run_id bigint, p_error jsonb, p_outcome queue.run_o
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
   v_event queue.events;
@@ -1576,7 +1561,6 @@ CREATE FUNCTION queue.get_event(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RE
     LANGUAGE sql STABLE
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select to_jsonb(e) || jsonb_build_object('runs', coalesce((
            select jsonb_agg(to_jsonb(r) order by r.id) from queue.runs r where r.event_id = e.id
@@ -1593,7 +1577,6 @@ CREATE FUNCTION queue.heartbeat(p_run_ids bigint[]) RETURNS TABLE(run_id bigint,
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   with extended as (
     update queue.events e
@@ -1641,7 +1624,6 @@ CREATE FUNCTION queue.kick(p_send boolean DEFAULT true) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 begin
   if current_setting('queue.kick_checked', true) = 'on'
@@ -1672,7 +1654,6 @@ CREATE FUNCTION queue.kick_if_due(p_send boolean DEFAULT true) RETURNS boolean
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select case when queue.next_due_at() < now() + queue._kick_horizon() then queue.kick(p_send) else false end
 $$;
@@ -1685,7 +1666,6 @@ CREATE FUNCTION queue.list_events(p_state queue.event_state DEFAULT NULL::queue.
     LANGUAGE sql STABLE
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select e.*
     from queue.events e
@@ -1708,7 +1688,6 @@ CREATE FUNCTION queue.next_due_at() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   -- Per enabled handler, so queued events of a disabled handler (which no
   -- one may claim) do not keep drainers polling.
@@ -1730,7 +1709,6 @@ CREATE FUNCTION queue.prune() RETURNS TABLE(events integer, job_runs integer, ht
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 #variable_conflict use_column
 declare
@@ -1765,7 +1743,6 @@ CREATE FUNCTION queue.reclaim(p_limit integer DEFAULT 10000) RETURNS integer
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select count(*)::integer
     from queue._lose(array(
@@ -1787,7 +1764,6 @@ CREATE FUNCTION queue.redrive(p_name text, p_owner uuid DEFAULT NULL::uuid) RETU
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select count(*)::integer
     from queue._requeue(array(
@@ -1806,7 +1782,6 @@ CREATE FUNCTION queue.release(p_run_ids bigint[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
   v_retried bigint[];
@@ -1835,7 +1810,6 @@ CREATE FUNCTION queue.reschedule(p_id bigint, p_run_at timestamp with time zone 
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
   v_row queue.events;
@@ -1868,7 +1842,6 @@ CREATE FUNCTION queue.retry(p_id bigint, p_owner uuid DEFAULT NULL::uuid) RETURN
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
   select r.*
     from queue._requeue(array[(queue._event_for_update(p_id, p_owner, queue._verb_states('retry'),
@@ -1883,7 +1856,6 @@ CREATE FUNCTION queue.retry_many(p_filter jsonb, p_owner uuid DEFAULT NULL::uuid
     LANGUAGE sql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$ select * from queue._bulk('retry', p_filter, p_owner, p_dry_run) $$;
 
 --
@@ -1894,7 +1866,6 @@ CREATE FUNCTION queue.settle(p_outcomes jsonb) RETURNS TABLE(run_id bigint, even
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $_$
 #variable_conflict use_column
 declare
@@ -1982,7 +1953,6 @@ CREATE FUNCTION queue.tick(p_batch_size integer DEFAULT 100, p_max_batches integ
     LANGUAGE plpgsql
     SET search_path TO ''
     SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
   v_worker text;
