@@ -39,7 +39,7 @@ describe('plans as queue.events grows within one session', () => {
     for (let round = 0; round < 8; round++) {
       await enqueueMany(session, 'Plans', 20, { x: 1, y: 1 });
       const rows = await claim(session, 'drain:plans', 20, { delivered: true });
-      await settle(session, rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded' as const })));
+      await settle(session, rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded' as const, result: null })));
     }
     await own.sql`insert into queue.events (name, props, state, finished_at)
                   select 'Plans', '{}', 'succeeded', now() from generate_series(1, 100000)`;
@@ -55,7 +55,7 @@ describe('plans as queue.events grows within one session', () => {
     expect(claimed.read.events).toBeLessThan(10_000);
 
     const settled = await session.begin(async (tx) => {
-      const rows = await settle(tx as unknown as Sql, claimed.rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded' as const })));
+      const rows = await settle(tx as unknown as Sql, claimed.rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded' as const, result: null })));
       return { rows, read: await seqRead(tx as unknown as Sql) };
     });
     expect(settled.rows.filter((r) => r.state === 'succeeded')).toHaveLength(500);

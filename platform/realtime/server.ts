@@ -78,9 +78,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
     slotTurn = next.catch(() => {});
     return next;
   };
-  const createSlot = () => inTurn(async () => {
-    if (!slotExists) { await reader.ensureSlot(); slotExists = true; }
-  });
+  const create = async () => { await reader.ensureSlot(); slotExists = true; };
+  const createSlot = () => inTurn(async () => { if (!slotExists) await create(); });
   // When a subscriber last joined, and when the loop last had someone to
   // deliver to: the slot is dropped once both are SLOT_DROP_AFTER_MS ago.
   let joinedAt = 0;
@@ -94,7 +93,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
     firstSubscriber: async () => {
       joinedAt = Date.now();
       await inTurn(async () => {
-        if (!slotExists) { await reader.ensureSlot(); slotExists = true; }
+        if (!slotExists) await create();
         // Kept for a moment after the last one left: it still holds what they did not take.
         else if (gate?.isOpen() && noOne()) await reader.skipToNow(noOne);
       });
