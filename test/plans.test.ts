@@ -5,20 +5,22 @@
 // every row (supabase/migrations/*_queue_plans.sql). On a stack of this
 // file's own, so the table starts empty as a new project's does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claim, connect, settle, type Sql } from '../src/shared/db.ts';
+import { claim, connect, settle, type Claimed, type Outcome, type Queryable } from '../src/shared/db.ts';
 import { ownStack, type OwnStack } from './support/own-stack.ts';
 import { enqueueMany, registerHandler, setKicks } from './support/queue.ts';
 
 /** Rows of queue.events and queue.runs read by sequential scans in the current transaction. */
-async function seqRead(tx: Sql): Promise<{ events: number; runs: number }> {
+async function seqRead(tx: Queryable): Promise<{ events: number; runs: number }> {
   const rows = await tx<{ relname: string; n: number }[]>`
     select relname, seq_tup_read::int as n from pg_stat_xact_user_tables where schemaname = 'queue' and relname in ('events', 'runs')`;
   return { events: rows.find((r) => r.relname === 'events')?.n ?? 0, runs: rows.find((r) => r.relname === 'runs')?.n ?? 0 };
 }
 
+const succeeded = (rows: Claimed[]): Outcome[] => rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded', result: null }));
+
 describe('plans as queue.events grows within one session', () => {
   let own: OwnStack;
-  let session: Sql;
+  let session: ReturnType<typeof connect>;
 
   beforeAll(async () => {
     own = await ownStack();
@@ -39,7 +41,7 @@ describe('plans as queue.events grows within one session', () => {
     for (let round = 0; round < 8; round++) {
       await enqueueMany(session, 'Plans', 20, { x: 1, y: 1 });
       const rows = await claim(session, 'drain:plans', 20, { delivered: true });
-      await settle(session, rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded' as const, result: null })));
+      await settle(session, succeeded(rows));
     }
     await own.sql`insert into queue.events (name, props, state, finished_at)
                   select 'Plans', '{}', 'succeeded', now() from generate_series(1, 100000)`;
@@ -47,7 +49,7 @@ describe('plans as queue.events grows within one session', () => {
 
     const claimed = await session.begin(async (tx) => {
       const rows = await claim(tx, 'drain:plans', 500, { delivered: true });
-      return { rows, read: await seqRead(tx as unknown as Sql) };
+      return { rows, read: await seqRead(tx) };
     });
     expect(claimed.rows).toHaveLength(500);
     // A scan of the table reads its 100,000+ rows; by index, a claim reads
@@ -55,8 +57,8 @@ describe('plans as queue.events grows within one session', () => {
     expect(claimed.read.events).toBeLessThan(10_000);
 
     const settled = await session.begin(async (tx) => {
-      const rows = await settle(tx as unknown as Sql, claimed.rows.map((r) => ({ run_id: r.run_id, outcome: 'succeeded' as const, result: null })));
-      return { rows, read: await seqRead(tx as unknown as Sql) };
+      const rows = await settle(tx, succeeded(claimed.rows));
+      return { rows, read: await seqRead(tx) };
     });
     expect(settled.rows.filter((r) => r.state === 'succeeded')).toHaveLength(500);
     expect(settled.read.events).toBeLessThan(10_000);

@@ -23,8 +23,6 @@ export interface RunnerOptions {
   log?: (line: string) => void;
 }
 
-export type Settled = Awaited<ReturnType<typeof settle>>;
-
 export interface Runner {
   /** Attempts started and not yet settled. */
   readonly inFlight: number;

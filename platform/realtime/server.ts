@@ -129,10 +129,10 @@ export async function startRealtime(opts: RealtimeOptions): Promise<RealtimeServ
       let batch: Batch | undefined;
       try {
         if (gate.isOpen() && noOne()) {
-          if (slotExists && unwanted()) await dropSlot();
+          await dropSlot();
         } else if (gate.isOpen()) {
           someoneAt = Date.now();
-          if (!slotExists) await createSlot();
+          await createSlot();
           batch = await reader.peek();
           if (batch.changes.length) await deliver(sql, batch.changes, registry.subscribers());
           if (batch.advanceTo) await reader.advance(batch.advanceTo);

@@ -8,6 +8,8 @@ import type { EventState, HandlerKind, HeartbeatStatus } from './states.ts';
 import type { BulkInput, EnqueueItem, HandlerInput, ListQuery, RescheduleInput, ScheduleInput } from './validate.ts';
 
 export type Sql = postgres.Sql<{ bigint: number }>;
+/** What a query runs on: the pool, or a transaction of it (sql.begin). */
+export type Queryable = Sql | postgres.TransactionSql<{ bigint: number }>;
 
 /** Loopback hosts are reached without TLS (the local stack); every other host requires it. */
 function tlsFor(url: string): false | 'require' {
@@ -275,7 +277,7 @@ const WORKER_NAME = /^[\w.:-]{1,200}$/;
  * round trip of its own on the way from an enqueue's commit to its handler's
  * start (README, Performance: pickup).
  */
-export async function claim(sql: Sql | postgres.TransactionSql<{ bigint: number }>, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
+export async function claim(sql: Queryable, worker: string, limit: number, { delivered = false } = {}): Promise<Claimed[]> {
   if (!WORKER_NAME.test(worker)) throw new TypeError(`claim: worker name ${JSON.stringify(worker)} is not of ${WORKER_NAME}`);
   if (!Number.isSafeInteger(limit)) throw new TypeError(`claim: limit ${limit} is not an integer`);
   // One JSON array, not a row per event: postgres.js decodes every column of
@@ -371,9 +373,16 @@ export async function getSchedule(sql: Sql, name: string): Promise<Schedule | un
   return row;
 }
 
-export async function settle(sql: Sql, outcomes: Outcome[]): Promise<Array<{ run_id: number; event_id: number | null; state: EventState | null }>> {
+/** settle()'s answer per outcome: the event's new state, or nulls for a stale outcome. */
+export interface Settled {
+  run_id: number;
+  event_id: number | null;
+  state: EventState | null;
+}
+
+export async function settle(sql: Queryable, outcomes: Outcome[]): Promise<Settled[]> {
   // One JSON array, as claim() answers.
-  const [{ rows }] = await sql<{ rows: Array<{ run_id: number; event_id: number | null; state: EventState | null }> }[]>`
+  const [{ rows }] = await sql<{ rows: Settled[] }[]>`
     select coalesce(json_agg(s), '[]') as rows from queue.settle(${sql.json(outcomes as unknown as Json)}::jsonb) s`;
   return rows;
 }
