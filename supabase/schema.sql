@@ -880,13 +880,19 @@ begin
       for update skip locked
    );
 
+  -- One probe per limited handler (the LIMIT keeps it a probe): as a
+  -- semi-join the planner read every queued event of every name to find the
+  -- names (10,000 queued: 3.3 ms per claim).
   select array_agg(l.name) into v_locked
     from (
       select h.name from queue.handlers h
+       cross join lateral (
+         select 1 from queue.events e
+          where e.name = h.name and e.state = 'queued' and e.run_at <= now()
+          limit 1
+       ) due
        where h.enabled
          and (h.concurrency_limit is not null or h.rate_limit is not null)
-         and exists (select 1 from queue.events e
-                      where e.name = h.name and e.state = 'queued' and e.run_at <= now())
        order by h.name
          for update of h
     ) l;
@@ -2095,7 +2101,8 @@ CREATE TABLE queue.runs (
     duration_ms double precision GENERATED ALWAYS AS ((EXTRACT(epoch FROM (finished_at - started_at)) * (1000)::numeric)) STORED,
     CONSTRAINT runs_attempt_positive CHECK ((attempt >= 1)),
     CONSTRAINT runs_finished_iff_done CHECK (((outcome = 'running'::queue.run_outcome) = (finished_at IS NULL)))
-);
+)
+WITH (fillfactor='50');
 
 ALTER TABLE ONLY queue.runs REPLICA IDENTITY FULL;
 
@@ -2320,12 +2327,6 @@ CREATE INDEX runs_event_id_idx ON queue.runs USING btree (event_id, id);
 --
 
 CREATE INDEX runs_name_started_idx ON queue.runs USING btree (name, started_at);
-
---
--- Name: runs_one_running_per_event_idx; Type: INDEX; Schema: queue; Owner: -
---
-
-CREATE UNIQUE INDEX runs_one_running_per_event_idx ON queue.runs USING btree (event_id) WHERE (outcome = 'running'::queue.run_outcome);
 
 --
 -- Name: runs_started_idx; Type: INDEX; Schema: queue; Owner: -

@@ -224,12 +224,22 @@ create table queue.runs (
     extract(epoch from (finished_at - started_at)) * 1000
   ) stored,
   constraint runs_finished_iff_done check ((outcome = 'running') = (finished_at is null))
-);
+)
+-- Room on each page for the row's one update (its outcome, at settle), so
+-- that it is a HOT update: the new version beside the old one and no new
+-- index entries. Measured (500-event rounds of enqueue, claim, settle): settle
+-- 34 us per event with every page full, 21 us at fillfactor 50 (80 %: 24.5,
+-- a third of the updates HOT).
+with (fillfactor = 50);
 comment on table queue.runs is 'One row per attempt of an event: when it started and finished, how it ended.';
 
--- At most one running attempt per event: the database itself refuses two
--- concurrent runs of one event.
-create unique index runs_one_running_per_event_idx on queue.runs (event_id) where outcome = 'running';
+-- No index mentions a column that settle changes (outcome, finished_at,
+-- result): a unique index on running runs (one per event) made every settle
+-- write four index entries per run instead of none. That an event has one
+-- running attempt at a time follows from claim, which takes only queued
+-- events under a row lock and moves them to processing in the same update,
+-- and from every way out of processing closing the run under that lock; the
+-- fault and overlap tests check it.
 create index runs_event_id_idx on queue.runs (event_id, id);
 create index runs_name_started_idx on queue.runs (name, started_at);
 create index runs_started_idx on queue.runs (started_at);

@@ -59,13 +59,19 @@ begin
       for update skip locked
    );
 
+  -- One probe per limited handler (the LIMIT keeps it a probe): as a
+  -- semi-join the planner read every queued event of every name to find the
+  -- names (10,000 queued: 3.3 ms per claim).
   select array_agg(l.name) into v_locked
     from (
       select h.name from queue.handlers h
+       cross join lateral (
+         select 1 from queue.events e
+          where e.name = h.name and e.state = 'queued' and e.run_at <= now()
+          limit 1
+       ) due
        where h.enabled
          and (h.concurrency_limit is not null or h.rate_limit is not null)
-         and exists (select 1 from queue.events e
-                      where e.name = h.name and e.state = 'queued' and e.run_at <= now())
        order by h.name
          for update of h
     ) l;
