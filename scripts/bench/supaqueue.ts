@@ -169,6 +169,8 @@ export async function startSupaqueue() {
     /** queue.claim(100) times, ms (kicks off; what it claims is released, then cancelled). */
     async claimTimes(rounds: number) {
       await kicks(false);
+      // A drainer still alive from an earlier run would claim these events first.
+      await until(noDrainer, 30_000, () => 'the drainer did not stop');
       const times: number[] = [];
       for (let r = 0; r < rounds; r++) {
         await sql`select queue.enqueue_many(${sql.json(Array.from({ length: 100 }, () => ({ name: 'BenchClaim', props: {} })))}::jsonb)`;
